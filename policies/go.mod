@@ -1,0 +1,3 @@
+module preview-environments/policies
+
+go 1.26

@@ -1,0 +1,53 @@
+// Package root assembles previewctl's command tree. Each subcommand lives in
+// its own package under pkg/cmd and is registered here, in one place.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// ExitError carries a specific process exit code (2 = invalid input) up to
+// main without cobra printing usage for it.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// New returns the root command with every subcommand attached.
+func New() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:           "previewctl",
+		Short:         "Per-pull-request preview environments: render, list, gc, wait, and a local sandbox",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	// Subcommands register here, one line each.
+	return cmd
+}
+
+// Execute runs the command tree and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := New()
+	cmd.SetArgs(args)
+	cmd.SetIn(stdin)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "previewctl: %v\n", err)
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 1
+}

@@ -1,0 +1,3 @@
+module preview-environments/service
+
+go 1.26

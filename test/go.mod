@@ -1,0 +1,3 @@
+module preview-environments/test
+
+go 1.26

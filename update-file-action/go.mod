@@ -1,0 +1,3 @@
+module preview-environments/update-file-action
+
+go 1.26
