@@ -1,0 +1,73 @@
+locals {
+  # Each key becomes TF_VAR_<key> on the stack; the keys are infra/'s
+  # variable names (infra/variables.tf is the source of truth).
+  tf_vars = {
+    environment     = var.environment_id
+    service         = var.service
+    code_version    = var.code_version
+    artifact_bucket = var.shared.artifact_bucket
+    domain_name     = var.shared.domain_name
+    certificate_arn = var.shared.certificate_arn
+    hosted_zone_id  = var.shared.hosted_zone_id
+    aws_region      = var.shared.aws_region
+  }
+}
+
+resource "spacelift_stack" "this" {
+  name         = "${var.service}-${var.environment_id}"
+  description  = "Preview of ${var.pr_owner}/${var.pr_repository}#${var.pr_number}, expires ${var.expires_at}"
+  repository   = var.shared.repository
+  branch       = var.infra_branch
+  project_root = "infra"
+  space_id     = var.shared.space_id
+  autodeploy   = true
+
+  # Default (not smart) sanitization: the manager's trigger policy matches
+  # sanitized(stack id) against the stack_id of changed variables.
+  terraform_workflow_tool = "OPEN_TOFU"
+  terraform_version       = var.shared.opentofu_version
+
+  labels = [
+    "preview-environment-managed-by:${var.shared.manager_stack_id}",
+    "preview_environment_id:${var.environment_id}",
+    "preview-pr-owner:${var.pr_owner}",
+    "preview-pr-repository:${var.pr_repository}",
+    "preview-pr-number:${var.pr_number}",
+    "preview-expires-at:${var.expires_at}",
+  ]
+}
+
+resource "spacelift_environment_variable" "tf_vars" {
+  for_each = local.tf_vars
+
+  stack_id = spacelift_stack.this.id
+  name     = "TF_VAR_${each.key}"
+  value    = each.value
+  # Readable so the trigger policy and the sandbox can compare values.
+  write_only = false
+}
+
+resource "spacelift_policy_attachment" "push" {
+  policy_id = var.shared.push_policy_id
+  stack_id  = spacelift_stack.this.id
+}
+
+resource "spacelift_aws_integration_attachment" "aws" {
+  integration_id = var.shared.aws_integration_id
+  stack_id       = spacelift_stack.this.id
+  read           = true
+  write          = true
+}
+
+# Deleting this resource runs the destroy of infra/ before the stack goes.
+# Everything that destroy run needs (credentials, variables, the push policy
+# that keeps the stack on its branch) must outlive it, hence depends_on.
+resource "spacelift_stack_destructor" "this" {
+  stack_id = spacelift_stack.this.id
+
+  depends_on = [
+    spacelift_environment_variable.tf_vars,
+    spacelift_policy_attachment.push,
+    spacelift_aws_integration_attachment.aws,
+  ]
+}

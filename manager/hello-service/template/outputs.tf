@@ -1,0 +1,9 @@
+output "stack_id" {
+  description = "ID (slug) of the environment's Spacelift stack."
+  value       = spacelift_stack.this.id
+}
+
+output "url" {
+  description = "The environment's public URL once its stack has applied."
+  value       = "https://${var.environment_id}.${var.shared.domain_name}/"
+}
