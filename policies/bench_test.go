@@ -1,0 +1,79 @@
+package policies
+
+import (
+	"fmt"
+	"testing"
+)
+
+// benchTriggerInput builds a manager run over `stacks` stacks, half of them
+// managed by this manager, with `changes` env var changes (half plan, half
+// apply phase) spread over the managed stacks, sanitized as Spacelift's
+// default mode does, so every stack goes through sanitized().
+func benchTriggerInput(stacks, changes int) TriggerInput {
+	const mgr = "hello-service-manager"
+	in := TriggerInput{
+		Run:   Run{ID: "bench", Type: "TRACKED", State: "FINISHED", Branch: "main"},
+		Stack: Stack{ID: mgr, Labels: []string{"preview-environments"}},
+	}
+	managed := stacks / 2
+	in.Stacks = make([]Stack, stacks)
+	for i := range in.Stacks {
+		owner := mgr
+		if i >= managed {
+			owner = "other-manager"
+		}
+		id := fmt.Sprintf("hello-service-%08x", i)
+		in.Stacks[i] = Stack{
+			ID: id, Name: id, Branch: "main", ProjectRoot: "infra", Repository: "preview-environments",
+			Labels: []string{"preview-environment-managed-by:" + owner, "preview_environment_id:" + id[14:], "service:hello-service"},
+		}
+	}
+	in.Run.Changes = make([]Change, changes)
+	for i := range in.Run.Changes {
+		stack := in.Stacks[(i/2)%managed].ID
+		phase := "apply"
+		if i%2 == 0 {
+			phase = "plan"
+		}
+		in.Run.Changes[i] = Change{
+			Action: "destroy-Before-create-replaced", Phase: phase,
+			Entity: Entity{
+				Address:    fmt.Sprintf("module.env_%s.spacelift_environment_variable.v%d", stack[14:], i),
+				Name:       fmt.Sprintf("v%d", i),
+				Type:       "spacelift_environment_variable",
+				EntityType: "resource", EntityVendor: "terraform",
+				Data: map[string]any{"values": map[string]any{
+					"stack_id": Sanitized(stack), "name": Sanitized(fmt.Sprintf("TF_VAR_v%d", i)),
+					"value": Sanitized("v"), "write_only": false,
+				}},
+			},
+		}
+	}
+	return in
+}
+
+// BenchmarkTrigger measures Trigger end to end (JSON encoding of the typed
+// input, conversion to OPA's value form, evaluation). Goal: <= 200 ms/op at
+// 10,000 stacks x 50,000 changes; the smaller sizes show the cost is linear.
+func BenchmarkTrigger(b *testing.B) {
+	e := newEvaluator(b)
+	for _, size := range []struct{ stacks, changes int }{{100, 500}, {1000, 5000}, {10000, 50000}} {
+		in := benchTriggerInput(size.stacks, size.changes)
+		b.Run(fmt.Sprintf("stacks=%d/changes=%d", size.stacks, size.changes), func(b *testing.B) {
+			ctx := b.Context()
+			var n int
+			for b.Loop() {
+				ids, err := e.Trigger(ctx, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(ids)
+			}
+			if n != size.stacks/2 {
+				b.Fatalf("triggered %d stacks, want %d", n, size.stacks/2)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size.stacks+size.changes), "ns/item")
+		})
+	}
+}
