@@ -172,7 +172,7 @@ func (c *Client) token(ctx context.Context) (string, error) {
 		} `json:"apiKeyUser"`
 	}
 	if err := c.do(ctx, false, tokenMutation, map[string]any{"id": c.keyID, "secret": c.secret}, &out); err != nil {
-		return "", fmt.Errorf("spacelift: exchange API key %s for a token: %w", c.keyID, err)
+		return "", fmt.Errorf("spacelift: exchange API key %s for a token (check SPACELIFT_API_KEY_ID, SPACELIFT_API_KEY_SECRET, SPACELIFT_API_KEY_ENDPOINT): %w", c.keyID, err)
 	}
 	if out.APIKeyUser == nil || out.APIKeyUser.JWT == "" {
 		return "", fmt.Errorf("spacelift: API key %s was rejected (no token returned): check SPACELIFT_API_KEY_ID and SPACELIFT_API_KEY_SECRET", c.keyID)
