@@ -63,7 +63,7 @@ type Backend interface {
 // Run is the preview lifecycle: open a PR that changes the service and wait
 // until its environment serves the PR head; push and wait for the new head;
 // close and wait until the environment is gone.
-func Run(ctx context.Context, t *testing.T, b Backend, budget Budget) {
+func Run(ctx context.Context, t testing.TB, b Backend, budget Budget) {
 	t.Helper()
 	id := UniqueID()
 	t.Logf("%s: lifecycle run %s", b.Name(), id)
