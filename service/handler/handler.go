@@ -1,0 +1,184 @@
+// Package handler answers API Gateway REST API (v1) proxy events for the
+// hello service: GET / and GET /hello say "<code_version>: Hello world".
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// EnvEnvironmentID is the environment variable infra sets to the preview
+// environment's ID.
+const EnvEnvironmentID = "PREVIEW_ENVIRONMENT_ID"
+
+// Allow lists the methods the routes answer.
+const Allow = "GET, HEAD"
+
+// Config is what the handler reports about itself.
+type Config struct {
+	// Version is the code_version the artifact was built as: a 40-hex
+	// commit sha or "latest".
+	Version string
+	// Commit is the commit the code was built from (equal to Version unless
+	// Version is "latest").
+	Commit string
+	// EnvironmentID is the preview environment's ID (from EnvEnvironmentID).
+	EnvironmentID string
+	// Logger receives one JSON line per request; nil discards.
+	Logger *slog.Logger
+}
+
+// Handler serves the routes; it is safe for concurrent use.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, log: log}
+}
+
+// Hello is the JSON answer.
+type Hello struct {
+	Version     string `json:"version"`
+	Commit      string `json:"commit,omitempty"`
+	Environment string `json:"environment"`
+	Message     string `json:"message"`
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+	Path  string `json:"path"`
+}
+
+// Handle answers one proxy event. It never returns an error: every outcome
+// is an HTTP response, so API Gateway never turns it into a bare 502.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	start := time.Now()
+	wantJSON := prefersJSON(header(req, "Accept"))
+	var resp events.APIGatewayProxyResponse
+	switch {
+	case !known(req.Path):
+		resp = h.errorResponse(http.StatusNotFound, "not found", req.Path, wantJSON)
+	case req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodHead:
+		resp = h.errorResponse(http.StatusMethodNotAllowed, "method not allowed", req.Path, wantJSON)
+		resp.Headers["Allow"] = Allow
+	case wantJSON:
+		b, _ := json.Marshal(Hello{Version: h.cfg.Version, Commit: h.cfg.Commit, Environment: h.cfg.EnvironmentID, Message: "Hello world"})
+		resp = response(http.StatusOK, "application/json", string(b))
+	default:
+		resp = response(http.StatusOK, "text/plain; charset=utf-8", h.cfg.Version+": Hello world")
+	}
+	if req.HTTPMethod == http.MethodHead {
+		resp.Headers["Content-Length"] = strconv.Itoa(len(resp.Body))
+		resp.Body = ""
+	}
+	h.log.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("request_id", req.RequestContext.RequestID),
+		slog.String("lambda_request_id", lambdaRequestID(ctx)),
+		slog.String("method", req.HTTPMethod),
+		slog.String("path", req.Path),
+		slog.Int("status", resp.StatusCode),
+		slog.String("environment", h.cfg.EnvironmentID),
+		slog.String("version", h.cfg.Version),
+		slog.Duration("duration", time.Since(start)),
+	)
+	return resp, nil
+}
+
+func (h *Handler) errorResponse(status int, msg, path string, wantJSON bool) events.APIGatewayProxyResponse {
+	if wantJSON {
+		b, _ := json.Marshal(errorBody{Error: msg, Path: path})
+		return response(status, "application/json", string(b))
+	}
+	return response(status, "text/plain; charset=utf-8", msg)
+}
+
+func response(status int, contentType, body string) events.APIGatewayProxyResponse {
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type": contentType,
+			// Each environment's answer changes with every deploy; a cached
+			// one would make "previewctl wait" see the old version.
+			"Cache-Control": "no-store",
+		},
+		Body: body,
+	}
+}
+
+// known matches the routes. REST API Gateway strips the stage from Path, so
+// only a trailing slash needs tolerating ("/hello/" is "/hello").
+func known(path string) bool {
+	switch strings.TrimSuffix(path, "/") {
+	case "", "/hello":
+		return true
+	}
+	return false
+}
+
+// header reads a request header case-insensitively from either map: REST
+// proxy events keep the client's spelling.
+func header(req events.APIGatewayProxyRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) {
+			return strings.Join(vs, ",")
+		}
+	}
+	return ""
+}
+
+// prefersJSON reports whether the Accept header explicitly asks for
+// application/json at least as strongly as for plain text. Wildcards alone
+// (browsers, curl) keep the original's text answer.
+func prefersJSON(accept string) bool {
+	if accept == "" {
+		return false
+	}
+	qJSON, qText := -1.0, -1.0
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(s, 64); err == nil {
+				q = v
+			}
+		}
+		switch mt {
+		case "application/json":
+			qJSON = max(qJSON, q)
+		case "text/plain", "text/*":
+			qText = max(qText, q)
+		}
+	}
+	return qJSON > 0 && qJSON >= qText
+}
+
+func lambdaRequestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
