@@ -134,8 +134,8 @@ func TestHostileInput(t *testing.T) {
 	for _, tc := range []struct {
 		name                         string
 		service, owner, repo, cv, br string
-		pr                            int
-		want                          string
+		pr                           int
+		want                         string
 	}{
 		{"branch quote", "", "", "", "", `main" evil = "x`, 0, `invalid infra-branch "main\" evil = \"x": must not contain double quotes`},
 		{"branch only quote", "", "", "", "", `a"b`, 0, `invalid infra-branch "a\"b": must not contain double quotes`},

@@ -196,7 +196,11 @@ func TestCheckAgainstTemplate(t *testing.T) {
 	}{
 		{"undeclared argument", func(v map[string]Variable) { delete(v, "infra_branch") }, "argument infra_branch is not a variable of the template"},
 		{"required unset", func(v map[string]Variable) { v["region"] = Variable{Name: "region", Required: true} }, "template variable region is required but previewctl does not set it"},
-		{"type mismatch", func(v map[string]Variable) { x := v["code_version"]; x.Type = vars["shared"].Type; v["code_version"] = x }, "argument code_version does not fit type object"},
+		{"type mismatch", func(v map[string]Variable) {
+			x := v["code_version"]
+			x.Type = vars["shared"].Type
+			v["code_version"] = x
+		}, "argument code_version does not fit type object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]Variable{}
