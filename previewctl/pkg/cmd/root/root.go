@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"preview-environments/previewctl/pkg/cmd/sandbox"
 )
 
 // ExitError carries a specific process exit code (2 = invalid input) up to
@@ -30,6 +32,7 @@ func New() *cobra.Command {
 		SilenceErrors: true,
 	}
 	// Subcommands register here, one line each.
+	cmd.AddCommand(sandbox.New())
 	return cmd
 }
 
