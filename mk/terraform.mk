@@ -47,3 +47,19 @@ tf-validate: $(TOFU) $(TF_CLI_CONFIG) ## tofu validate infra/ against the local 
 	cp -r $(ROOT)/infra/. "$$tmp/"; rm -rf "$$tmp/.terraform" "$$tmp/.terraform.lock.hcl"; \
 	cd "$$tmp" && TF_DATA_DIR="$$tmp/.terraform" $(TOFU) init -backend=false -input=false -no-color >/dev/null && \
 	TF_DATA_DIR="$$tmp/.terraform" $(TOFU) validate -no-color
+
+# Regenerates the aws schema snapshot the offline checks use, from the real
+# provider binary in the mirror, keeping only the types infra/, manager/ and
+# setup/ use. Run after using a new aws resource or data source type.
+TF_AWS_VERSION ?= 5.100.0
+.PHONY: tf-schema-aws
+tf-schema-aws: $(TOFU) $(TF_CLI_CONFIG) ## regenerate test/terraform/testdata/schema/aws.json from the aws provider mirror
+	@test -d "$(TF_AWS_MIRROR)" || { echo "tf-schema-aws: no hashicorp/aws filesystem mirror at $(TF_AWS_MIRROR)"; exit 1; }
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp $(ROOT)/infra/versions.tf "$$tmp/"; \
+	cd "$$tmp" && TF_DATA_DIR="$$tmp/.terraform" $(TOFU) init -backend=false -input=false -no-color >/dev/null && \
+	TF_DATA_DIR="$$tmp/.terraform" $(TOFU) providers schema -json > "$$tmp/schema.json" && \
+	cd $(ROOT) && go run ./test/terraform/cmd/schemasnap -provider registry.terraform.io/hashicorp/aws \
+	  -version $(TF_AWS_VERSION) -captured $$(date -u +%F) -root $(ROOT) infra manager setup \
+	  < "$$tmp/schema.json" > "$$tmp/aws.json" && mv "$$tmp/aws.json" $(ROOT)/test/terraform/testdata/schema/aws.json
+	@echo "wrote test/terraform/testdata/schema/aws.json"
