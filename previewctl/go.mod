@@ -38,6 +38,11 @@ require (
 
 replace preview-environments/policies => ../policies
 
-require preview-environments/service v0.0.0
+require (
+	preview-environments/service v0.0.0
+	preview-environments/update-file-action v0.0.0
+)
 
 replace preview-environments/service => ../service
+
+replace preview-environments/update-file-action => ../update-file-action
