@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,7 +223,7 @@ func TestApplyRetries(t *testing.T) {
 		{name: "500 on read", faults: contentsapi.FirstN(1, isGet, contentsapi.ServerError(500)), wantAttempts: 2},
 		{name: "429 Retry-After is honoured", faults: contentsapi.FirstN(1, isPut, contentsapi.TooManyRequests(7)), wantAttempts: 2, minWait: 7 * time.Second},
 		{name: "secondary rate limit Retry-After", faults: contentsapi.FirstN(1, isPut, contentsapi.SecondaryRateLimit(1)), real: true, wantAttempts: 2, minWait: time.Second},
-		{name: "primary rate limit reset", faults: contentsapi.FirstN(1, isGet, contentsapi.PrimaryRateLimit(time.Now().Truncate(time.Second).Add(time.Second))), real: true, wantAttempts: 2, minWait: time.Second},
+		{name: "primary rate limit reset", faults: primaryRateLimitOnce(isGet), real: true, wantAttempts: 2, minWait: 1500 * time.Millisecond},
 		{name: "gives up after max attempts", faults: contentsapi.FirstN(100, isPut, contentsapi.ServerError(503)), max: 3, wantAttempts: 3, wantErr: updatefile.ErrAttemptsExhausted},
 		{name: "default max attempts is 8", faults: contentsapi.FirstN(100, isPut, contentsapi.Fault{Status: 409, Message: "conflict"}), wantAttempts: updatefile.DefaultMaxAttempts, wantErr: updatefile.ErrAttemptsExhausted},
 	}
@@ -273,8 +274,8 @@ func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 		}
 		for i, w := range rec.waits {
 			d := min(100*time.Millisecond<<i, time.Second)
-			if lo, hi := d/2, d; w < lo || w > hi {
-				t.Errorf("rand %v: wait %d = %v, want within [%v, %v]", r, i+1, w, lo, hi)
+			if want := time.Duration(r * float64(d)); w != want {
+				t.Errorf("rand %v: wait %d = %v, want %v", r, i+1, w, want)
 			}
 		}
 	}
@@ -289,6 +290,23 @@ func TestApplyStopsWhenContextEnds(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || res.Attempts != 1 {
 		t.Fatalf("got %+v, %v; want context.Canceled after 1 attempt", res, err)
+	}
+}
+
+// primaryRateLimitOnce answers the first matching request with a primary
+// rate limit that resets 1-2 s after that request (the reset is in whole
+// seconds), so the wait is computed from the time of the request.
+func primaryRateLimitOnce(match func(*http.Request) bool) func(*http.Request) *contentsapi.Fault {
+	var once sync.Once
+	return func(r *http.Request) *contentsapi.Fault {
+		var f *contentsapi.Fault
+		if match(r) {
+			once.Do(func() {
+				fault := contentsapi.PrimaryRateLimit(time.Now().Truncate(time.Second).Add(2 * time.Second))
+				f = &fault
+			})
+		}
+		return f
 	}
 }
 

@@ -211,8 +211,9 @@ func (b Backoff) withDefaults() Backoff {
 	return b
 }
 
-// delay is the wait after failed attempt n (1-based): "equal jitter", half
-// fixed and half random, so racing writers spread out but never retry at once.
+// delay is the wait after failed attempt n (1-based): "full jitter", a
+// uniform pick in [0, min(Max, Base*2^(n-1))]. Racing writers that all failed
+// together then spread over the whole window instead of colliding again.
 func (b Backoff) delay(n int) time.Duration {
 	d := b.Max
 	if n < 31 {
@@ -220,7 +221,7 @@ func (b Backoff) delay(n int) time.Duration {
 			d = e
 		}
 	}
-	return d/2 + time.Duration(b.Rand()*float64(d/2))
+	return time.Duration(b.Rand() * float64(d))
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
