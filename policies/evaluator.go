@@ -67,6 +67,9 @@ func prepare(ctx context.Context, p Policy, query string) (rego.PreparedEvalQuer
 // when in.Run finishes on in.Stack.
 func (e *Evaluator) Trigger(ctx context.Context, in TriggerInput) ([]string, error) {
 	what := fmt.Sprintf("run %q of stack %q", in.Run.ID, in.Stack.ID)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("policies: %s policy: %s: %w", TriggerPolicy, what, err)
+	}
 	v, err := toValue(in)
 	if err != nil {
 		return nil, fmt.Errorf("policies: %s policy: encode input for %s: %w", TriggerPolicy, what, err)
@@ -97,6 +100,9 @@ func (e *Evaluator) Trigger(ctx context.Context, in TriggerInput) ([]string, err
 // Push returns the push policy's decision for in.Push on in.Stack.
 func (e *Evaluator) Push(ctx context.Context, in PushInput) (PushDecision, error) {
 	what := fmt.Sprintf("push %q on branch %q for stack %q", in.Push.Hash, in.Push.Branch, in.Stack.ID)
+	if err := ctx.Err(); err != nil {
+		return PushDecision{}, fmt.Errorf("policies: %s policy: %s: %w", PushPolicy, what, err)
+	}
 	v, err := toValue(in)
 	if err != nil {
 		return PushDecision{}, fmt.Errorf("policies: %s policy: encode input for %s: %w", PushPolicy, what, err)
@@ -141,6 +147,11 @@ func (e *Evaluator) EvalJSON(ctx context.Context, p Policy, input []byte) (map[s
 }
 
 func evalDocument(ctx context.Context, q rego.PreparedEvalQuery, input ast.Value) (map[string]any, error) {
+	// OPA only polls for cancellation inside long evaluations; a request that
+	// is already canceled should not start one.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return nil, err

@@ -4,11 +4,18 @@ import data.spacelift
 import data.testdata.push.branch_push
 import data.testdata.push.pr_synchronize
 
-decision(doc) := {"track": t, "propose": p, "ignore": i} if {
-	t := object.get(spacelift, "track", false) with input as doc
+decision(doc) := {"track": track_of(doc), "propose": p, "ignore": ignore_of(doc)} if {
 	p := spacelift.propose with input as doc
-	i := object.get(spacelift, "ignore", false) with input as doc
 }
+
+# An undefined track or ignore rule reads as false, as Spacelift reads it.
+track_of(doc) if {
+	spacelift.track with input as doc
+} else := false
+
+ignore_of(doc) if {
+	spacelift.ignore with input as doc
+} else := false
 
 with_push(doc, fields) := object.union(doc, {"push": object.union(doc.push, fields)})
 
