@@ -130,7 +130,7 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 	}
 	if len(doomed) == 0 {
 		fmt.Fprintf(progress, "gc: nothing to delete (%d environments)\n", rep.Total)
-		return rep, nil
+		return rep, rep.err()
 	}
 	if allowed := Allowed(rep.Total, opts.MaxFraction); len(doomed) > allowed && !opts.Force {
 		return rep, fmt.Errorf("%w: would delete %d of %d environments, more than %d (max fraction %.2f); nothing was deleted; re-run with --force if this is right",
@@ -138,7 +138,7 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 	}
 	if opts.DryRun {
 		fmt.Fprintf(progress, "gc: dry run: would delete %d of %d environments\n", len(doomed), rep.Total)
-		return rep, nil
+		return rep, rep.err()
 	}
 	if opts.Deleter == nil {
 		return rep, errors.New("gc: no deleter configured")
@@ -155,8 +155,14 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 		}
 		rep.Deleted = append(rep.Deleted, d.Env)
 	}
-	if len(rep.Errors) > 0 {
-		return rep, fmt.Errorf("gc finished with %d errors: %w", len(rep.Errors), errors.Join(rep.Errors...))
+	return rep, rep.err()
+}
+
+// err summarises the pass's errors: unreadable files, failed lookups and
+// failed deletions all make the pass fail (after doing what was safe).
+func (r Report) err() error {
+	if len(r.Errors) == 0 {
+		return nil
 	}
-	return rep, nil
+	return fmt.Errorf("gc finished with %d errors: %w", len(r.Errors), errors.Join(r.Errors...))
 }

@@ -1,0 +1,229 @@
+package gc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/prstate"
+	"preview-environments/previewctl/pkg/prstate/prstatetest"
+	"preview-environments/update-file-action/contentsapi"
+)
+
+const token = "ghs_gctest0123456789"
+
+var t0 = time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)
+
+// loopbackGitHub is one GitHub on loopback: the contents-API test server from the
+// update-file-action, with the pull-request endpoint in front.
+type loopbackGitHub struct {
+	store  *contentsapi.MemoryStore
+	pulls  *prstatetest.Server
+	client *github.Client
+}
+
+func newGitHub(t *testing.T) *loopbackGitHub {
+	t.Helper()
+	g := &loopbackGitHub{store: contentsapi.NewMemoryStore(), pulls: prstatetest.New(contentsapi.BasePath, token)}
+	if err := g.store.CreateRepo("acme", "manager", "main"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g.pulls.Front(contentsapi.NewServer(g.store, contentsapi.WithToken(token))))
+	t.Cleanup(srv.Close)
+	c, err := github.NewClient(srv.Client()).WithAuthToken(token).WithEnterpriseURLs(srv.URL, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.client = c
+	return g
+}
+
+func (g *loopbackGitHub) seed(t *testing.T, e envfile.Environment) {
+	t.Helper()
+	src, err := envfile.Render(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := g.store.Head(context.Background(), "acme", "manager", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := "manager/" + e.Service + "/environments/" + envfile.FileName(e)
+	if _, err := g.store.Commit(context.Background(), "acme", "manager", "main", head, contentsapi.Change{Path: p, Content: src, Message: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *loopbackGitHub) exists(t *testing.T, e envfile.Environment) bool {
+	_, err := g.store.ReadFile(context.Background(), "acme", "manager", "main", "manager/"+e.Service+"/environments/"+envfile.FileName(e))
+	if err != nil && !errors.Is(err, contentsapi.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func env(t *testing.T, repo string, pr int, ttl time.Duration) envfile.Environment {
+	t.Helper()
+	e, err := envfile.New("hello-service", "acme", repo, pr, "latest", "main", t0, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func ids(envs []envfile.Environment) []string {
+	var out []string
+	for _, e := range envs {
+		out = append(out, e.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		total int
+		frac  float64
+		want  int
+	}{{0, 0.5, 1}, {1, 0.5, 1}, {2, 0.5, 1}, {3, 0.5, 1}, {4, 0.5, 2}, {10, 0.5, 5}, {10, 1, 10}, {10, 0.05, 1}} {
+		if got := Allowed(tc.total, tc.frac); got != tc.want {
+			t.Errorf("Allowed(%d, %v) = %d, want %d", tc.total, tc.frac, got, tc.want)
+		}
+	}
+}
+
+// TestRunAgainstGitHub runs whole passes against the loopback GitHub: PR
+// states from the pulls endpoint, deletions through updatefile.Apply.
+func TestRunAgainstGitHub(t *testing.T) {
+	open1 := env(t, "shop", 1, 48*time.Hour)
+	open2 := env(t, "shop", 2, 48*time.Hour)
+	closed := env(t, "shop", 3, 48*time.Hour)
+	expired := env(t, "shop", 4, time.Hour) // open, but TTL passed
+	unknown := env(t, "gone", 5, 48*time.Hour)
+	now := t0.Add(2 * time.Hour)
+
+	for _, tc := range []struct {
+		name        string
+		envs        []envfile.Environment
+		broken      int
+		dryRun      bool
+		force       bool
+		maxFraction float64
+		wantErr     error
+		wantDeleted []envfile.Environment
+		wantLookups map[int]int // PR -> API calls
+	}{
+		{"closed and expired go", []envfile.Environment{open1, open2, closed, expired, unknown}, 0, false, false, 0, nil,
+			[]envfile.Environment{closed, expired}, map[int]int{1: 1, 3: 1, 4: 0}},
+		{"dry run deletes nothing", []envfile.Environment{open1, open2, closed, expired, unknown}, 0, true, false, 0, nil, nil, nil},
+		{"guard trips", []envfile.Environment{open1, closed, expired}, 0, false, false, 0, ErrGuard, nil, nil},
+		{"broken files lower the allowance", []envfile.Environment{closed, expired, open1, open2}, 2, false, false, 0.3, ErrGuard, nil, nil},
+		{"force passes the guard", []envfile.Environment{open1, closed, expired}, 0, false, true, 0, nil, []envfile.Environment{closed, expired}, nil},
+		{"empty listing deletes nothing", nil, 0, false, false, 0, nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGitHub(t)
+			g.pulls.Set("acme", "shop", 1, "open")
+			g.pulls.Set("acme", "shop", 2, "open")
+			g.pulls.Set("ACME", "Shop", 3, "closed")
+			g.pulls.Set("acme", "shop", 4, "open")
+			for _, e := range tc.envs {
+				g.seed(t, e)
+			}
+			var broken []error
+			for i := 0; i < tc.broken; i++ {
+				broken = append(broken, errors.New("x.tf:1: broken"))
+			}
+			var progress bytes.Buffer
+			rep, err := Run(context.Background(), tc.envs, broken, Options{
+				Now: now, Lookup: prstate.GitHub{Client: g.client},
+				Deleter: RepoDeleter{Client: g.client, Owner: "acme", Repo: "manager", PathPrefix: "manager", MaxAttempts: 3},
+				DryRun:  tc.dryRun, Force: tc.force, MaxFraction: tc.maxFraction, Progress: &progress,
+			})
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+			} else if tc.broken == 0 && err != nil {
+				t.Fatalf("err = %v\n%s", err, progress.String())
+			}
+			if got, want := ids(rep.Deleted), ids(tc.wantDeleted); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("deleted %v, want %v\n%s", got, want, progress.String())
+			}
+			deleted := map[string]bool{}
+			for _, e := range tc.wantDeleted {
+				deleted[e.ID] = true
+			}
+			for _, e := range tc.envs {
+				if g.exists(t, e) == deleted[e.ID] {
+					t.Errorf("%s (%s): exists = %v after gc", e.ID, e.Key(), !deleted[e.ID])
+				}
+			}
+			for pr, n := range tc.wantLookups {
+				if got := g.pulls.Hits("acme", "shop", pr); got != n {
+					t.Errorf("PR %d looked up %d times, want %d", pr, got, n)
+				}
+			}
+			if len(tc.envs) > 0 && !strings.Contains(progress.String(), "gc: ") {
+				t.Errorf("no progress lines")
+			}
+		})
+	}
+}
+
+func TestRunBadToken(t *testing.T) {
+	g := newGitHub(t)
+	e := env(t, "shop", 3, 48*time.Hour)
+	g.pulls.Set("acme", "shop", 3, "closed")
+	g.seed(t, e)
+	bad, err := github.NewClient(nil).WithAuthToken("wrong").WithEnterpriseURLs(g.client.BaseURL.String(), g.client.BaseURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A lookup that fails must keep the environment and report the error.
+	rep, err := Run(context.Background(), []envfile.Environment{e}, nil, Options{Now: t0, Lookup: prstate.GitHub{Client: bad},
+		Deleter: RepoDeleter{Client: g.client, Owner: "acme", Repo: "manager", PathPrefix: "manager"}})
+	if err == nil || len(rep.Deleted) != 0 || !g.exists(t, e) {
+		t.Fatalf("err = %v, deleted = %v", err, rep.Deleted)
+	}
+}
+
+func TestRunLocal(t *testing.T) {
+	dir := t.TempDir()
+	envDir := envfile.EnvironmentsDir(dir, "hello-service")
+	if err := os.MkdirAll(envDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := env(t, "shop", 1, 48*time.Hour)
+	old := env(t, "shop", 2, time.Hour)
+	for _, e := range []envfile.Environment{keep, old} {
+		if _, err := envfile.WriteAtomic(envDir, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envs, errs := envfile.ReadDir(envDir)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	rep, err := Run(context.Background(), envs, nil, Options{Now: t0.Add(2 * time.Hour), Deleter: LocalDeleter{ManagerDir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Deleted) != 1 || rep.Deleted[0].ID != old.ID {
+		t.Fatalf("deleted %v", rep.Deleted)
+	}
+	left, _ := filepath.Glob(filepath.Join(envDir, "*.tf"))
+	if len(left) != 1 || filepath.Base(left[0]) != envfile.FileName(keep) {
+		t.Errorf("left %v", left)
+	}
+}
