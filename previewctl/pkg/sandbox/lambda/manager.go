@@ -61,7 +61,7 @@ var (
 	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	envKeyRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-	keyRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,1023}$`)
+	keyRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,1000}$`)
 )
 
 // Lambda reserves these; a function may not set them.
