@@ -91,7 +91,10 @@ func (h *Host) listWorkingTree(ctx context.Context, src string) ([]string, error
 	if _, err := os.Stat(filepath.Join(src, ".git")); err == nil {
 		// safe.directory: the checkout may belong to another user; reading
 		// its file list is all we do with it.
-		out, err := h.run(ctx, gitOpts{dir: src}, "-c", "safe.directory=*", "ls-files", "-co", "--exclude-standard", "-z")
+		// The ceiling stops git from using a repository above src when
+		// src/.git is not a repository itself.
+		out, err := h.run(ctx, gitOpts{dir: src, env: []string{"GIT_CEILING_DIRECTORIES=" + filepath.Dir(src)}},
+			"-c", "safe.directory=*", "ls-files", "-co", "--exclude-standard", "-z")
 		if err != nil {
 			return nil, fmt.Errorf("list files: %w", err)
 		}

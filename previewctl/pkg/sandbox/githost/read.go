@@ -125,7 +125,11 @@ func (h *Host) ReadTree(ctx context.Context, owner, repo, ref, subdir string) (m
 			if err != nil {
 				return err
 			}
-			files[rel] = TreeFile{Content: b, Mode: os.FileMode(hdr.Mode).Perm()}
+			mode := os.FileMode(0o644)
+			if hdr.Mode&0o111 != 0 {
+				mode = 0o755 // git keeps only the executable bit; the archive applies a umask
+			}
+			files[rel] = TreeFile{Content: b, Mode: mode}
 		case tar.TypeSymlink:
 			files[rel] = TreeFile{Content: []byte(hdr.Linkname), Mode: os.ModeSymlink | 0o777}
 		}
