@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -42,18 +43,26 @@ func StateDir() (string, error) {
 	if d := os.Getenv(StateDirEnv); d != "" {
 		return filepath.Abs(d)
 	}
-	// Tests run with the package directory as working directory; test/e2e
-	// and its subpackages all map to test/.e2e-state.
+	m, err := ModuleDir()
+	if err != nil {
+		return "", fmt.Errorf("state dir (or set %s): %w", StateDirEnv, err)
+	}
+	return filepath.Join(m, ".e2e-state"), nil
+}
+
+// ModuleDir is the test module's folder (test/), found from the working
+// directory: tests run in their package's folder, anywhere below it.
+func ModuleDir() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return "", fmt.Errorf("state dir: %w", err)
+		return "", fmt.Errorf("module dir: %w", err)
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, ".e2e-state"), nil
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.HasPrefix(string(b), "module preview-environments/test\n") {
+			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("state dir: no go.mod above %s; set %s", wd, StateDirEnv)
+			return "", fmt.Errorf("module dir: no preview-environments/test go.mod above %s", wd)
 		}
 	}
 }

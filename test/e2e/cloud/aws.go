@@ -54,3 +54,13 @@ func (f *functions) describe(ctx context.Context, name string) string {
 	return fmt.Sprintf("aws: lambda function %s state %s, last update %s %s, modified %s",
 		name, c.State, c.LastUpdateStatus, aws.ToString(c.LastUpdateStatusReason), aws.ToString(c.LastModified))
 }
+
+// FunctionGone returns nil when Lambda (in region, or the SDK's default)
+// has no function called name, else an error naming its state.
+func FunctionGone(ctx context.Context, region, name string) error {
+	f, err := newFunctions(ctx, region)
+	if err != nil {
+		return err
+	}
+	return f.gone(ctx, name)
+}
