@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // MetaSHA256 is the object metadata key (x-amz-meta-sha256) holding the
@@ -187,6 +188,10 @@ func describe(err error) string {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AccessDenied":
 			hint = "credentials rejected (" + api.ErrorCode() + ")"
 		}
+	}
+	var send *smithyhttp.RequestSendError
+	if hint == "" && errors.As(err, &send) {
+		hint = "cannot reach the S3 endpoint"
 	}
 	if hint == "" {
 		switch status {
