@@ -10,18 +10,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"preview-environments/previewctl/pkg/cmd/gc"
+	"preview-environments/previewctl/pkg/cmd/id"
+	"preview-environments/previewctl/pkg/cmd/ls"
+	"preview-environments/previewctl/pkg/cmd/render"
 	"preview-environments/previewctl/pkg/cmd/sandbox"
+	"preview-environments/previewctl/pkg/cmd/wait"
+	"preview-environments/previewctl/pkg/cmdutil"
 )
 
 // ExitError carries a specific process exit code (2 = invalid input) up to
-// main without cobra printing usage for it.
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
+// main without cobra printing usage for it. It lives in cmdutil so that
+// subcommands can return it without an import cycle through root.
+type ExitError = cmdutil.ExitError
 
 // New returns the root command with every subcommand attached.
 func New() *cobra.Command {
@@ -33,6 +34,11 @@ func New() *cobra.Command {
 	}
 	// Subcommands register here, one line each.
 	cmd.AddCommand(sandbox.New())
+	cmd.AddCommand(id.New())
+	cmd.AddCommand(render.New())
+	cmd.AddCommand(ls.New())
+	cmd.AddCommand(gc.New())
+	cmd.AddCommand(wait.New())
 	return cmd
 }
 

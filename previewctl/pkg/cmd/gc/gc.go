@@ -1,0 +1,125 @@
+// Package gc is `previewctl gc`: remove environments whose PR is closed or
+// whose TTL has passed.
+package gc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"preview-environments/previewctl/pkg/cmdutil"
+	"preview-environments/previewctl/pkg/envfile"
+	gcpkg "preview-environments/previewctl/pkg/gc"
+	"preview-environments/previewctl/pkg/managerdir"
+	"preview-environments/previewctl/pkg/prstate"
+)
+
+type options struct {
+	managerDir, service, managerRepo, branch, pathPrefix, apiURL, now string
+	local, dryRun, force, noLookup                                     bool
+	maxFraction                                                        float64
+	maxAttempts                                                        int
+}
+
+// New returns the gc command.
+func New() *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:   "gc",
+		Short: "Delete environments whose PR is closed or whose TTL has passed",
+		Long: `List the environment files in the manager directory, ask GitHub for each
+PR's state (GITHUB_TOKEN), and delete the files of closed PRs and of
+environments past their expires_at: in the manager repository through the
+update-file-action (--manager-repo OWNER/REPO), or on disk with --local.
+
+A pass refuses to delete more than --max-fraction of all environments
+(unreadable files count towards the total) unless --force: an empty or
+broken listing, a failing API or a wrong clock never means "destroy
+everything". Progress goes to stderr; the deleted (or, with --dry-run, the
+doomed) file names go to stdout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd, o) },
+	}
+	cmdutil.InvalidFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.managerDir, "manager-dir", "", "manager directory to list (default: manager/ at the repository root)")
+	f.StringVar(&o.service, "service", "", "only this service (default: every service)")
+	f.BoolVar(&o.local, "local", false, "delete files in the manager directory instead of through the GitHub API")
+	f.StringVar(&o.managerRepo, "manager-repo", "", "OWNER/REPO of the manager repository to delete from")
+	f.StringVar(&o.branch, "branch", "", "branch of the manager repository (default: its default branch)")
+	f.StringVar(&o.pathPrefix, "manager-path", "manager", "path of the manager directory inside the manager repository")
+	f.StringVar(&o.apiURL, "api-url", envOr("GITHUB_API_URL", "https://api.github.com"), "GitHub REST API URL")
+	f.BoolVar(&o.noLookup, "no-pr-lookup", false, "do not ask GitHub for PR states; expire by TTL only")
+	f.BoolVar(&o.dryRun, "dry-run", false, "report what would be deleted, delete nothing")
+	f.BoolVar(&o.force, "force", false, "delete even beyond --max-fraction")
+	f.Float64Var(&o.maxFraction, "max-fraction", gcpkg.DefaultMaxFraction, "largest share of all environments one pass may delete")
+	f.IntVar(&o.maxAttempts, "max-attempts", 0, "attempts per deletion on conflicts (0: the update-file-action default)")
+	f.StringVar(&o.now, "now", "", "judge expiry as of this RFC 3339 time")
+	_ = f.MarkHidden("now")
+	return cmd
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+func run(cmd *cobra.Command, o *options) error {
+	if o.maxFraction <= 0 || o.maxFraction > 1 {
+		return cmdutil.Invalid(fmt.Errorf("invalid max-fraction %v: must be in (0, 1]", o.maxFraction))
+	}
+	now := time.Now().UTC()
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return cmdutil.Invalid(fmt.Errorf("invalid now %q: not an RFC 3339 time", o.now))
+		}
+		now = t
+	}
+	if !o.local && o.managerRepo == "" && !o.dryRun {
+		return cmdutil.Invalid(errors.New("invalid manager-repo \"\": pass --manager-repo OWNER/REPO, or --local"))
+	}
+	mdir, _, err := managerdir.Resolve(o.managerDir, ".")
+	if err != nil {
+		return err
+	}
+	token := os.Getenv("GITHUB_TOKEN")
+	client, err := prstate.NewClient(o.apiURL, token)
+	if err != nil {
+		return cmdutil.Invalid(err)
+	}
+	opts := gcpkg.Options{Now: now, DryRun: o.dryRun, Force: o.force, MaxFraction: o.maxFraction, Progress: cmd.ErrOrStderr()}
+	if !o.noLookup {
+		opts.Lookup = prstate.GitHub{Client: client}
+	}
+	if o.local {
+		opts.Deleter = gcpkg.LocalDeleter{ManagerDir: mdir}
+	} else if o.managerRepo != "" {
+		owner, repo, ok := strings.Cut(o.managerRepo, "/")
+		if !ok || envfile.ValidateOwner(owner) != nil || envfile.ValidateRepo(repo) != nil {
+			return cmdutil.Invalid(fmt.Errorf("invalid manager-repo %q: want OWNER/REPO", o.managerRepo))
+		}
+		opts.Deleter = gcpkg.RepoDeleter{Client: client, Owner: owner, Repo: repo, Branch: o.branch, PathPrefix: o.pathPrefix, MaxAttempts: o.maxAttempts}
+	}
+
+	envs, broken := envfile.ReadManager(mdir, o.service)
+	rep, err := gcpkg.Run(cmd.Context(), envs, broken, opts)
+	out := cmd.OutOrStdout()
+	if o.dryRun && !errors.Is(err, gcpkg.ErrGuard) {
+		for _, d := range rep.Decisions {
+			if d.Delete {
+				fmt.Fprintln(out, envfile.FileName(d.Env))
+			}
+		}
+	}
+	for _, e := range rep.Deleted {
+		fmt.Fprintln(out, envfile.FileName(e))
+	}
+	return err
+}
