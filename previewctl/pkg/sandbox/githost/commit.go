@@ -189,20 +189,16 @@ func (h *Host) updateRef(ctx context.Context, r *repoRef, branch, newSHA, old st
 	defer mu.Unlock()
 	if _, err := h.run(ctx, gitOpts{gitDir: r.gitDir}, "update-ref", "refs/heads/"+branch, newSHA, old); err != nil {
 		cur, herr := h.head(ctx, r, branch)
-		if herr == nil && cur != old || errors.Is(herr, ErrNotFound) && old != ZeroSHA {
-			return fmt.Errorf("branch %q of %s is at %s, not %s: %w", branch, r.key, orNone(cur), old, ErrStale)
+		if errors.Is(herr, ErrNotFound) && old != ZeroSHA {
+			return fmt.Errorf("branch %q of %s is gone: %w", branch, r.key, ErrNotFound)
+		}
+		if herr == nil && cur != old {
+			return fmt.Errorf("branch %q of %s is at %s, not %s: %w", branch, r.key, cur, old, ErrStale)
 		}
 		return fmt.Errorf("update branch %q of %s: %w", branch, r.key, err)
 	}
 	h.afterPushLocked(ctx, r, branch, old, newSHA, pi)
 	return nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // afterPushLocked emits the events of a ref update. A failure to compute
@@ -372,6 +368,9 @@ func (h *Host) Commit(ctx context.Context, owner, repo, branch, parent string, c
 	}
 	if !shaRE.MatchString(parent) {
 		return contentsapi.CommitResult{}, invalidf("parent %q is not a 40-hex commit sha", parent)
+	}
+	if _, err := h.head(ctx, r, branch); err != nil {
+		return contentsapi.CommitResult{}, err
 	}
 	spec := commitSpec{
 		parent:    parent,

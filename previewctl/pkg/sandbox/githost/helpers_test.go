@@ -16,6 +16,7 @@ import (
 
 	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/state"
+	"preview-environments/update-file-action/contentsapi"
 )
 
 const (
@@ -82,13 +83,26 @@ func (f *fixture) events(t testing.TB, n int) []githost.Event {
 
 func (f *fixture) server(t testing.TB) (*httptest.Server, *github.Client) {
 	t.Helper()
-	srv := httptest.NewServer(f.host.Handler())
+	srv := newServer(t, f)
+	return srv, ghClient(t, srv)
+}
+
+func newServer(t testing.TB, f *fixture, opts ...contentsapi.Option) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(f.host.Handler(opts...))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// ghClient is go-github pointed at the host the way the sandbox's clients
+// are: an enterprise base URL ending in /github/.
+func ghClient(t testing.TB, srv *httptest.Server) *github.Client {
+	t.Helper()
 	c, err := github.NewClient(srv.Client()).WithEnterpriseURLs(srv.URL+githost.APIPrefix, srv.URL+githost.APIPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, c
+	return c
 }
 
 // gitEnv isolates the test's own git commands from the user's config.

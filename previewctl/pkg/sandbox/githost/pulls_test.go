@@ -212,4 +212,3 @@ func TestPullRequestLifecycleEvents(t *testing.T) {
 		t.Errorf("Branches = %v, %v", heads, err)
 	}
 }
-
