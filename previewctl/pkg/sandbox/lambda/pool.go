@@ -99,21 +99,29 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	ictx, cancel := context.WithTimeout(ctx, f.Spec.Timeout)
 	out, err := p.p.Invoke(ictx, payload)
+	timedOut := errors.Is(ictx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err != nil {
 		// Whatever state the emulator is in (mid-invoke, crashed), it cannot
 		// safely take another invoke: discard it.
 		f.m.stop(p.p)
-		if ctx.Err() == nil && ictx.Err() != nil {
+		if ctx.Err() == nil && timedOut {
 			return nil, fmt.Errorf("function %s: after %s: %w", f.Spec.Name, f.Spec.Timeout, ErrTimeout)
 		}
 		return nil, fmt.Errorf("function %s: %w", f.Spec.Name, err)
+	}
+	out, err = classify(f.Spec, out)
+	if errors.Is(err, ErrTimeout) {
+		// The emulator reset its runtime after its own timeout; an invoke
+		// right after that can hang, so start afresh like Lambda does.
+		f.m.stop(p.p)
+		return nil, err
 	}
 	p.lastUsed = time.Now()
 	f.mu.Lock()
 	f.idle = append(f.idle, p)
 	f.mu.Unlock()
-	return classify(f.Spec, out)
+	return out, err
 }
 
 // classify turns the emulator's in-band error answers into errors: the
