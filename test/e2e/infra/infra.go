@@ -169,11 +169,13 @@ func Options(t tttesting.TestingT, binary, dir string, vars map[string]string) *
 	for k, v := range vars {
 		tv[k] = v
 	}
-	env := map[string]string{"CHECKPOINT_DISABLE": "1"}
-	if c := os.Getenv("E2E_TF_CLI_CONFIG_FILE"); c != "" {
-		// make points TF_CLI_CONFIG_FILE at an offline-only mirror; a cloud
-		// run may need the registry.
-		env["TF_CLI_CONFIG_FILE"] = c
+	env := map[string]string{
+		"CHECKPOINT_DISABLE": "1",
+		// make points TF_CLI_CONFIG_FILE at an offline-only provider mirror
+		// for its checks; a real apply installs the provider from the
+		// registry unless E2E_TF_CLI_CONFIG_FILE names a config (empty means
+		// tofu's defaults).
+		"TF_CLI_CONFIG_FILE": os.Getenv("E2E_TF_CLI_CONFIG_FILE"),
 	}
 	o := &terraform.Options{
 		TerraformBinary:    binary,
