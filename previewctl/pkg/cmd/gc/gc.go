@@ -20,9 +20,9 @@ import (
 
 type options struct {
 	managerDir, service, managerRepo, branch, pathPrefix, apiURL, now string
-	local, dryRun, force, noLookup                                     bool
-	maxFraction                                                        float64
-	maxAttempts                                                        int
+	local, dryRun, force, noLookup                                    bool
+	maxFraction                                                       float64
+	maxAttempts                                                       int
 }
 
 // New returns the gc command.
