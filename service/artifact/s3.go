@@ -207,3 +207,17 @@ func describe(err error) string {
 	}
 	return msg
 }
+
+// Preflight checks, before a slow build, that the endpoint answers and the
+// credentials may read s3://bucket/key. A missing object is fine; a missing
+// bucket shows only at Upload (S3 answers HEAD on it with a bare 404).
+func Preflight(ctx context.Context, client *s3.Client, bucket, key string) error {
+	if err := validateLocation(bucket, key); err != nil {
+		return err
+	}
+	_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err == nil || isNotFound(err) {
+		return nil
+	}
+	return fmt.Errorf("check s3://%s/%s: %s", bucket, key, describe(err))
+}

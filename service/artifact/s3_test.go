@@ -4,50 +4,23 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"preview-environments/service/artifact"
+	"preview-environments/service/internal/testbin"
 )
 
 const (
 	bucket    = "artifacts"
-	goodKeyID = "AKIDSANDBOX"
+	goodKeyID = testbin.S3KeyID
 )
 
-// s3Server is gofakes3 on loopback behind a check S3 itself makes: a
-// request signed with an unknown access key gets 403 InvalidAccessKeyId.
-// gofakes3 does not check signatures; this is the one behaviour added.
-func s3Server(t *testing.T) string {
-	t.Helper()
-	backend := s3mem.New()
-	if err := backend.CreateBucket(bucket); err != nil {
-		t.Fatal(err)
-	}
-	fake := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+goodKeyID+"/") {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusForbidden)
-			if r.Method != http.MethodHead {
-				w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code>` +
-					`<Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>`))
-			}
-			return
-		}
-		fake.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func s3Server(t *testing.T) string { return testbin.S3(t, bucket) }
 
 func client(t *testing.T, endpoint, keyID string) *s3.Client {
 	t.Helper()
