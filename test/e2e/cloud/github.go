@@ -100,6 +100,10 @@ func (g *gitHub) openPR(ctx context.Context, branch, base, title string) (int, e
 // closePR closes number (if open) and deletes branch (if present); both
 // are no-ops when already done, so cleanup can run twice.
 func (g *gitHub) closePR(ctx context.Context, number int, branch string) error {
+	// Validate before acting: a refused cleanup must not half-happen.
+	if branch != "" && !branchRe.MatchString(branch) {
+		return fmt.Errorf("refusing to delete branch %q: not an e2e/ branch", branch)
+	}
 	var errs []error
 	if number > 0 {
 		pr, _, err := g.c.PullRequests.Get(ctx, g.owner, g.repo, number)
@@ -112,9 +116,6 @@ func (g *gitHub) closePR(ctx context.Context, number int, branch string) error {
 		}
 	}
 	if branch != "" {
-		if !branchRe.MatchString(branch) {
-			return fmt.Errorf("refusing to delete branch %q: not an e2e/ branch", branch)
-		}
 		resp, err := g.c.Git.DeleteRef(ctx, g.owner, g.repo, "heads/"+branch)
 		// 422 "Reference does not exist" (GitHub's answer for a deleted
 		// branch) and 404 mean it is gone already.
