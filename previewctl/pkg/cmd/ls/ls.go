@@ -18,7 +18,7 @@ import (
 
 // New returns the ls command.
 func New() *cobra.Command {
-	var managerDir, service string
+	var managerDir, service, nowFlag string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ls",
@@ -39,7 +39,13 @@ func New() *cobra.Command {
 				enc.SetIndent("", "  ")
 				err = enc.Encode(envs)
 			} else {
-				err = Table(out, envs, time.Now())
+				now := time.Now()
+				if nowFlag != "" {
+					if now, err = time.Parse(time.RFC3339, nowFlag); err != nil {
+						return cmdutil.Invalid(fmt.Errorf("invalid now %q: not an RFC 3339 time", nowFlag))
+					}
+				}
+				err = Table(out, envs, now)
 			}
 			if err != nil {
 				return err
@@ -57,6 +63,8 @@ func New() *cobra.Command {
 	cmd.Flags().StringVar(&managerDir, "manager-dir", "", "manager directory (default: manager/ at the repository root)")
 	cmd.Flags().StringVar(&service, "service", "", "only this service (default: every service)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	cmd.Flags().StringVar(&nowFlag, "now", "", "compute ages as of this RFC 3339 time")
+	_ = cmd.Flags().MarkHidden("now")
 	return cmd
 }
 
