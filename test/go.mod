@@ -43,8 +43,11 @@ require (
 	golang.org/x/sync v0.18.0 // indirect
 	golang.org/x/text v0.31.0 // indirect
 	golang.org/x/tools v0.38.0 // indirect
+	preview-environments/previewctl v0.0.0
 )
 
 replace preview-environments/service => ../service
 
 replace preview-environments/update-file-action => ../update-file-action
+
+replace preview-environments/previewctl => ../previewctl

@@ -5,13 +5,12 @@
 package cloud
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
 
+	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/test/e2e"
 )
 
@@ -84,12 +83,10 @@ func (c Config) OwnerRepo() (string, string) {
 	return owner, repo
 }
 
-// EnvironmentID is the contract in docs/DEVELOPING.md: the first 8 hex
-// characters of SHA-256 of lower(owner)/lower(repo)#N.
-func EnvironmentID(owner, repo string, number int) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s#%d", strings.ToLower(owner), strings.ToLower(repo), number)))
-	return hex.EncodeToString(sum[:])[:8]
-}
+// EnvironmentID is the PR's environment ID, from the one model of an
+// environment (previewctl/pkg/envfile), so the suite looks where the
+// platform deploys.
+func EnvironmentID(owner, repo string, number int) string { return envfile.ID(owner, repo, number) }
 
 // FunctionName is infra/'s Lambda function name for an environment.
 func FunctionName(service, id string) string { return "preview-" + service + "-" + id }
