@@ -50,7 +50,11 @@ func newEnv(t testing.TB, opts ...contentsapi.Option) *env {
 
 func (e *env) client(t testing.TB, tok string) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(e.srv.Client()).WithAuthToken(tok).WithEnterpriseURLs(e.srv.URL, e.srv.URL)
+	// Keep connections for every concurrent writer: reconnecting costs CPU
+	// that the 2-core machine would otherwise take from the race itself.
+	tr := e.srv.Client().Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	c, err := github.NewClient(&http.Client{Transport: tr}).WithAuthToken(tok).WithEnterpriseURLs(e.srv.URL, e.srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
