@@ -44,6 +44,10 @@ func Apply(ctx context.Context, client *github.Client, req Request) (Result, err
 			return Result{Attempts: attempt}, a.wrap(fmt.Errorf("%w (%d): %w", ErrAttemptsExhausted, attempt, rt.err))
 		}
 		wait := rt.wait
+		if wait > a.b.MaxWait {
+			return Result{Attempts: attempt}, a.wrap(fmt.Errorf("%w: GitHub asks to wait %s, more than the %s allowed: %w",
+				ErrRateLimited, wait.Round(time.Second), a.b.MaxWait, rt.err))
+		}
 		if wait <= 0 {
 			wait = a.b.delay(attempt)
 		}
@@ -145,6 +149,7 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusNotFound {
 			// The file or branch vanished since the read; the next read says which.
+			a.branchVerified = false
 			return Result{}, &retryable{err: fmt.Errorf("%s: %w", op, err)}
 		}
 		return Result{}, a.classify(ctx, string(op), resp, err, nil)

@@ -224,6 +224,7 @@ func TestApplyRetries(t *testing.T) {
 		{name: "429 Retry-After is honoured", faults: contentsapi.FirstN(1, isPut, contentsapi.TooManyRequests(7)), wantAttempts: 2, minWait: 7 * time.Second},
 		{name: "secondary rate limit Retry-After", faults: contentsapi.FirstN(1, isPut, contentsapi.SecondaryRateLimit(1)), real: true, wantAttempts: 2, minWait: time.Second},
 		{name: "primary rate limit reset", faults: primaryRateLimitOnce(isGet), real: true, wantAttempts: 2, minWait: 1500 * time.Millisecond},
+		{name: "Retry-After beyond MaxWait fails at once", faults: contentsapi.FirstN(1, isPut, contentsapi.TooManyRequests(3600)), wantAttempts: 1, wantErr: updatefile.ErrRateLimited},
 		{name: "gives up after max attempts", faults: contentsapi.FirstN(100, isPut, contentsapi.ServerError(503)), max: 3, wantAttempts: 3, wantErr: updatefile.ErrAttemptsExhausted},
 		{name: "default max attempts is 8", faults: contentsapi.FirstN(100, isPut, contentsapi.Fault{Status: 409, Message: "conflict"}), wantAttempts: updatefile.DefaultMaxAttempts, wantErr: updatefile.ErrAttemptsExhausted},
 	}

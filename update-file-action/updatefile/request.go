@@ -43,6 +43,8 @@ var (
 	ErrRepoNotFound = fmt.Errorf("no such repository, or the token cannot see it: %w", ErrNotFound)
 	// ErrBranchNotFound: the repository exists, the branch does not.
 	ErrBranchNotFound = fmt.Errorf("no such branch: %w", ErrNotFound)
+	// ErrRateLimited: GitHub asked to wait longer than Backoff.MaxWait.
+	ErrRateLimited = errors.New("rate limited")
 	// ErrAttemptsExhausted: every attempt hit a conflict, rate limit or
 	// server error; the last one is wrapped too.
 	ErrAttemptsExhausted = errors.New("gave up after max attempts")
@@ -59,6 +61,10 @@ type Backoff struct {
 	// Base is the first delay; it doubles per attempt up to Max.
 	Base time.Duration
 	Max  time.Duration
+	// MaxWait caps a wait the server asks for (Retry-After, rate-limit
+	// reset); asked for more, Apply fails with ErrRateLimited instead of
+	// holding a CI job for up to an hour. Default 5 minutes.
+	MaxWait time.Duration
 	// Sleep waits d or until ctx is done; tests inject a fast one.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock used for x-ratelimit-reset.
@@ -198,6 +204,9 @@ func (b Backoff) withDefaults() Backoff {
 	}
 	if b.Max < b.Base {
 		b.Max = b.Base
+	}
+	if b.MaxWait <= 0 {
+		b.MaxWait = 5 * time.Minute
 	}
 	if b.Sleep == nil {
 		b.Sleep = sleep
