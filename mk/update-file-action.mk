@@ -10,6 +10,9 @@ $(BIN)/update-file-action: $(UFA_DIR)/go.mod $(UFA_DIR)/go.sum $(shell find $(UF
 	@mkdir -p $(BIN)
 	cd $(UFA_DIR) && go build -o $@ ./cmd/update-file-action
 
-.PHONY: bench-update-file-action
+.PHONY: update-file-action bench-update-file-action
+update-file-action: $(BIN)/update-file-action ## build bin/update-file-action
+
+
 bench-update-file-action: ## 100 concurrent writers on one branch: wall time and retries per run
 	go test -run '^$$' -bench . -benchmem -count 1 ./update-file-action/...
