@@ -223,13 +223,15 @@ func TestApplyRetries(t *testing.T) {
 		{name: "500 on read", faults: contentsapi.FirstN(1, isGet, contentsapi.ServerError(500)), wantAttempts: 2},
 		{name: "429 Retry-After is honoured", faults: contentsapi.FirstN(1, isPut, contentsapi.TooManyRequests(7)), wantAttempts: 2, minWait: 7 * time.Second},
 		{name: "secondary rate limit Retry-After", faults: contentsapi.FirstN(1, isPut, contentsapi.SecondaryRateLimit(1)), real: true, wantAttempts: 2, minWait: time.Second},
-		{name: "primary rate limit reset", faults: primaryRateLimitOnce(isGet), real: true, wantAttempts: 2, minWait: 1500 * time.Millisecond},
+		{name: "primary rate limit reset", faults: primaryRateLimitOnce(isGet, http.StatusForbidden), real: true, wantAttempts: 2, minWait: 1500 * time.Millisecond},
+		{name: "429 with x-ratelimit-remaining 0 waits for the reset", faults: primaryRateLimitOnce(isPut, http.StatusTooManyRequests), real: true, wantAttempts: 2, minWait: 1500 * time.Millisecond},
 		{name: "Retry-After beyond MaxWait fails at once", faults: contentsapi.FirstN(1, isPut, contentsapi.TooManyRequests(3600)), wantAttempts: 1, wantErr: updatefile.ErrRateLimited},
 		{name: "gives up after max attempts", faults: contentsapi.FirstN(100, isPut, contentsapi.ServerError(503)), max: 3, wantAttempts: 3, wantErr: updatefile.ErrAttemptsExhausted},
 		{name: "default max attempts is 8", faults: contentsapi.FirstN(100, isPut, contentsapi.Fault{Status: 409, Message: "conflict"}), wantAttempts: updatefile.DefaultMaxAttempts, wantErr: updatefile.ErrAttemptsExhausted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // the real rate-limit waits overlap
 			e := newEnv(t, contentsapi.WithFaults(tt.faults))
 			e.seed(t, branch, "f.tf", "old")
 			rec := &recorder{real: tt.real}
@@ -297,13 +299,14 @@ func TestApplyStopsWhenContextEnds(t *testing.T) {
 // primaryRateLimitOnce answers the first matching request with a primary
 // rate limit that resets 1-2 s after that request (the reset is in whole
 // seconds), so the wait is computed from the time of the request.
-func primaryRateLimitOnce(match func(*http.Request) bool) func(*http.Request) *contentsapi.Fault {
+func primaryRateLimitOnce(match func(*http.Request) bool, status int) func(*http.Request) *contentsapi.Fault {
 	var once sync.Once
 	return func(r *http.Request) *contentsapi.Fault {
 		var f *contentsapi.Fault
 		if match(r) {
 			once.Do(func() {
 				fault := contentsapi.PrimaryRateLimit(time.Now().Truncate(time.Second).Add(2 * time.Second))
+				fault.Status = status
 				f = &fault
 			})
 		}
