@@ -190,6 +190,10 @@ func describe(err error) string {
 		}
 	}
 	var send *smithyhttp.RequestSendError
+	if hint == "" && strings.Contains(err.Error(), "get credentials") {
+		// The SDK's chain found nothing usable; its error lists every source.
+		hint = "no usable AWS credentials"
+	}
 	if hint == "" && errors.As(err, &send) {
 		hint = "cannot reach the S3 endpoint"
 	}

@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", "k", []string{"--nope"}, 2, "-nope"},
 		{"stray argument", "k", []string{"--version", sha, "extra"}, 2, `"extra"`},
 		{"rejected credentials", "AKIDWRONG", []string{"--version", sha, "--source", src, "--bucket", "artifacts", "--endpoint", endpoint}, 1, "s3://artifacts/" + sha + ".zip"},
-		{"no credentials", "", []string{"--version", sha, "--source", src, "--bucket", "artifacts", "--endpoint", endpoint}, 1, "credentials"},
+		{"no credentials", "", []string{"--version", sha, "--source", src, "--bucket", "artifacts", "--endpoint", endpoint}, 1, "no usable AWS credentials"},
 		{"unreachable endpoint", testbin.S3KeyID, []string{"--version", sha, "--source", src, "--bucket", "artifacts", "--endpoint", dead}, 1, "cannot reach the S3 endpoint"},
 	}
 	for _, tc := range tests {
