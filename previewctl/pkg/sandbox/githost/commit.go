@@ -181,24 +181,66 @@ type pushInfo struct {
 // and, for open pull requests whose head is branch, synchronize events. It
 // holds the repository lock so events leave in the order the ref moved.
 func (h *Host) updateRef(ctx context.Context, r *repoRef, branch, newSHA, old string, pi pushInfo) error {
+	mu := h.lock(r.key)
+	mu.Lock()
+	defer mu.Unlock()
+	return h.updateRefLocked(ctx, r, branch, newSHA, old, pi)
+}
+
+func (h *Host) updateRefLocked(ctx context.Context, r *repoRef, branch, newSHA, old string, pi pushInfo) error {
+	if old == "" {
+		old = ZeroSHA
+	}
+	if _, err := h.run(ctx, gitOpts{gitDir: r.gitDir}, "update-ref", "refs/heads/"+branch, newSHA, old); err != nil {
+		if serr := h.checkHeadLocked(ctx, r, branch, old); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("update branch %q of %s: %w", branch, r.key, err)
+	}
+	h.afterPushLocked(ctx, r, branch, old, newSHA, pi)
+	return nil
+}
+
+// checkHeadLocked says whether branch is at old (ZeroSHA: absent): nil, or
+// ErrStale if it moved, ErrNotFound if it is gone.
+func (h *Host) checkHeadLocked(ctx context.Context, r *repoRef, branch, old string) error {
+	cur, err := h.head(ctx, r, branch)
+	switch {
+	case errors.Is(err, ErrNotFound) && old == ZeroSHA:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("branch %q of %s is gone: %w", branch, r.key, ErrNotFound)
+	case err != nil:
+		return err
+	case cur != old:
+		return fmt.Errorf("branch %q of %s is at %s, not %s: %w", branch, r.key, cur, old, ErrStale)
+	}
+	return nil
+}
+
+// commitOnBranch builds spec and moves branch from old to it. The build
+// happens under the repository lock, after checking the branch is still at
+// old: under contention a stale writer fails in microseconds instead of
+// building a commit that cannot land, so racing writers do not slow the
+// winner down (git's CAS in update-ref still guards against writers outside
+// this process).
+func (h *Host) commitOnBranch(ctx context.Context, r *repoRef, branch, old string, spec commitSpec, pi pushInfo) (sha, tree string, err error) {
 	if old == "" {
 		old = ZeroSHA
 	}
 	mu := h.lock(r.key)
 	mu.Lock()
 	defer mu.Unlock()
-	if _, err := h.run(ctx, gitOpts{gitDir: r.gitDir}, "update-ref", "refs/heads/"+branch, newSHA, old); err != nil {
-		cur, herr := h.head(ctx, r, branch)
-		if errors.Is(herr, ErrNotFound) && old != ZeroSHA {
-			return fmt.Errorf("branch %q of %s is gone: %w", branch, r.key, ErrNotFound)
-		}
-		if herr == nil && cur != old {
-			return fmt.Errorf("branch %q of %s is at %s, not %s: %w", branch, r.key, cur, old, ErrStale)
-		}
-		return fmt.Errorf("update branch %q of %s: %w", branch, r.key, err)
+	if err := h.checkHeadLocked(ctx, r, branch, old); err != nil {
+		return "", "", err
 	}
-	h.afterPushLocked(ctx, r, branch, old, newSHA, pi)
-	return nil
+	if sha, tree, err = h.buildCommit(ctx, r, spec); err != nil {
+		return "", "", fmt.Errorf("commit to %s branch %q: %w", r.key, branch, err)
+	}
+	if err := h.updateRefLocked(ctx, r, branch, sha, old, pi); err != nil {
+		return "", "", err
+	}
+	return sha, tree, nil
 }
 
 // afterPushLocked emits the events of a ref update. A failure to compute
@@ -267,8 +309,15 @@ func (h *Host) mergeBase(ctx context.Context, r *repoRef, a, b string) (string, 
 	return mb, err
 }
 
-// head returns the sha of refs/heads/<branch>, or ErrNotFound.
+// head returns the sha of refs/heads/<branch>, or ErrNotFound. A loose ref
+// file is read directly (git replaces it atomically by rename); a packed
+// ref goes through git.
 func (h *Host) head(ctx context.Context, r *repoRef, branch string) (string, error) {
+	if b, err := os.ReadFile(filepath.Join(r.gitDir, "refs", "heads", filepath.FromSlash(branch))); err == nil {
+		if sha := strings.TrimSpace(string(b)); shaRE.MatchString(sha) {
+			return sha, nil
+		}
+	}
 	sha, err := h.out(ctx, gitOpts{gitDir: r.gitDir}, "rev-parse", "--verify", "--quiet", "refs/heads/"+branch+"^{commit}")
 	if exitCode(err) == 1 || err == nil && sha == "" {
 		return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, ErrNotFound)
@@ -323,14 +372,8 @@ func (h *Host) CommitFiles(ctx context.Context, owner, repo, branch, baseSHA str
 		spec.changes = append(spec.changes, fileChange{path: p, content: c})
 	}
 	sort.Slice(spec.changes, func(i, j int) bool { return spec.changes[i].path < spec.changes[j].path })
-	sha, _, err := h.buildCommit(ctx, r, spec)
-	if err != nil {
-		return "", fmt.Errorf("commit to %s branch %q: %w", r.key, branch, err)
-	}
-	if err := h.updateRef(ctx, r, branch, sha, old, pushInfo{pusher: h.sig.Name, message: message}); err != nil {
-		return "", err
-	}
-	return sha, nil
+	sha, _, err := h.commitOnBranch(ctx, r, branch, old, spec, pushInfo{pusher: h.sig.Name, message: message})
+	return sha, err
 }
 
 // Repo implements contentsapi.Store.
@@ -369,9 +412,6 @@ func (h *Host) Commit(ctx context.Context, owner, repo, branch, parent string, c
 	if !shaRE.MatchString(parent) {
 		return contentsapi.CommitResult{}, invalidf("parent %q is not a 40-hex commit sha", parent)
 	}
-	if _, err := h.head(ctx, r, branch); err != nil {
-		return contentsapi.CommitResult{}, err
-	}
 	spec := commitSpec{
 		parent:    parent,
 		changes:   []fileChange{{path: c.Path, content: c.Content}},
@@ -379,15 +419,12 @@ func (h *Host) Commit(ctx context.Context, owner, repo, branch, parent string, c
 		author:    c.Author,
 		committer: c.Committer,
 	}
-	sha, tree, err := h.buildCommit(ctx, r, spec)
-	if err != nil {
-		return contentsapi.CommitResult{}, fmt.Errorf("commit %q to %s branch %q: %w", c.Path, r.key, branch, err)
-	}
 	pusher := c.Committer.Name
 	if pusher == "" {
 		pusher = h.sig.Name
 	}
-	if err := h.updateRef(ctx, r, branch, sha, parent, pushInfo{pusher: pusher, message: c.Message}); err != nil {
+	sha, tree, err := h.commitOnBranch(ctx, r, branch, parent, spec, pushInfo{pusher: pusher, message: c.Message})
+	if err != nil {
 		return contentsapi.CommitResult{}, err
 	}
 	return contentsapi.CommitResult{SHA: sha, TreeSHA: tree, Parent: parent}, nil
