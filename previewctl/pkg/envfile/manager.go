@@ -1,12 +1,18 @@
 package envfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // ErrNoTemplate means manager/<service>/template does not exist.
@@ -29,17 +35,10 @@ func Prepare(managerDir string, e Environment) (Environment, error) {
 		return e, err
 	}
 	edir := EnvironmentsDir(managerDir, e.Service)
-	existing, errs := ReadDir(edir)
-	for _, err := range errs {
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // no environments yet
-		}
-		// A broken file that claims this ID could hide a collision.
-		var pe *ParseError
-		if errors.As(err, &pe) && strings.HasSuffix(filepath.Base(pe.File), "-"+e.ID+".tf") && filepath.Base(pe.File) != FileName(e) {
-			return e, fmt.Errorf("%w: %s holds ID %s but cannot be read: %v", ErrCollision, pe.File, e.ID, err)
-		}
+	if err := checkClaims(edir, e); err != nil {
+		return e, err
 	}
+	existing, _ := ReadDir(edir)
 	if err := CheckCollision(e, existing); err != nil {
 		return e, err
 	}
@@ -49,4 +48,69 @@ func Prepare(managerDir string, e Environment) (Environment, error) {
 		}
 	}
 	return e, e.Validate()
+}
+
+// checkClaims looks at every .tf file in the environments directory, not
+// only well-formed environment files: any module block that claims e's ID
+// (by label or environment_id) for another PR, or any other file using
+// e's module name, would collide in the manager's Terraform. Files are
+// read leniently here, because a hand-edited or forged file is exactly what
+// must not slip through.
+func checkClaims(dir string, e Environment) error {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", dir, err)
+	}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		file, diags := hclparse.NewParser().ParseHCL(src, p)
+		body, ok := file.Body.(*hclsyntax.Body)
+		if diags.HasErrors() || !ok {
+			if bytes.Contains(src, []byte(e.ID)) && filepath.Base(p) != FileName(e) {
+				return fmt.Errorf("%w: %s mentions ID %s but cannot be parsed", ErrCollision, p, e.ID)
+			}
+			continue
+		}
+		for _, blk := range body.Blocks {
+			if blk.Type != "module" || len(blk.Labels) != 1 {
+				continue
+			}
+			claims := blk.Labels[0] == ModuleName(e)
+			lit := func(name string) (cty.Value, bool) {
+				a, ok := blk.Body.Attributes[name]
+				if !ok {
+					return cty.NilVal, false
+				}
+				v, diags := a.Expr.Value(nil)
+				return v, !diags.HasErrors() && v.IsKnown() && !v.IsNull()
+			}
+			if v, ok := lit("environment_id"); ok && v.Type() == cty.String && v.AsString() == e.ID {
+				claims = true
+			}
+			if !claims {
+				continue
+			}
+			owner, ok1 := lit("pr_owner")
+			repo, ok2 := lit("pr_repository")
+			num, ok3 := lit("pr_number")
+			same := ok1 && ok2 && ok3 && owner.Type() == cty.String && repo.Type() == cty.String && num.Type() == cty.Number &&
+				strings.EqualFold(owner.AsString(), e.Owner) && strings.EqualFold(repo.AsString(), e.Repo) &&
+				isInt(num, e.PR)
+			if !same || filepath.Base(p) != FileName(e) {
+				return fmt.Errorf("%w: %s:%d claims ID %s, which %s needs", ErrCollision, p, blk.TypeRange.Start.Line, e.ID, e.Key())
+			}
+		}
+	}
+	return nil
+}
+
+func isInt(v cty.Value, n int) bool {
+	i, acc := v.AsBigFloat().Int64()
+	return acc == big.Exact && i == int64(n)
 }
