@@ -29,3 +29,6 @@ package: $(BIN)/package ## build the service artifact: make package VERSION=<sha
 bench-service: tools ## handler ns/op, artifact size, cold start under the emulator
 	@mkdir -p $(ROOT)/bench/raw
 	go test -run '^$$' -bench . -benchmem -count 1 ./service/... | tee $(ROOT)/bench/raw/service.txt
+
+.PHONY: service-build
+service-build: $(BIN)/package $(BIN)/bootstrap ## build bin/package and bin/bootstrap only
