@@ -3,7 +3,6 @@ package policies
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -194,14 +193,4 @@ func decodePush(doc map[string]any) (PushDecision, error) {
 		slices.Sort(d.Reasons)
 	}
 	return d, nil
-}
-
-// toValue converts a typed input to OPA's value form through JSON, which is
-// exactly the document Spacelift would send.
-func toValue(in any) (ast.Value, error) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	return ast.ValueFromReader(bytes.NewReader(b))
 }

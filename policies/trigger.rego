@@ -19,55 +19,54 @@ manager_run_applied if {
 # Stacks created by this manager carry this label (see the manager template).
 managed_label := concat("", ["preview-environment-managed-by:", input.stack.id])
 
+# What an apply-phase change means for the stack it names, by resource type
+# and action, and which attribute holds that stack's ID.
+#
 # The provider marks every argument of spacelift_environment_variable
 # ForceNew, so an updated value shows up as a replacement, not as "changed".
-# "added" is a new environment's first variables. "deleted" alone is left out:
-# it means the variable (and usually its stack) is going away.
-env_var_trigger_actions := {
-	"added",
-	"changed",
-	"create-Before-destroy-replaced",
-	"destroy-Before-create-replaced",
+# "added" is a new environment's first variables. A deleted variable alone
+# triggers nothing: it means the variable (and usually its stack) is going.
+# A deleted stack or destructor marks a stack this same run is deleting;
+# triggering it would start a run on a stack being destroyed.
+change_kinds := {
+	"spacelift_environment_variable": {
+		"added": "changed",
+		"changed": "changed",
+		"create-Before-destroy-replaced": "changed",
+		"destroy-Before-create-replaced": "changed",
+	},
+	"spacelift_stack": {"deleted": "deleted"},
+	"spacelift_stack_destructor": {"deleted": "deleted"},
 }
 
-# stack_id values of the variables the run changed. Under Spacelift's default
-# sanitization they are sanitized(stack id); under smart sanitization (the
-# default with the provider's opentofu {} block) stack_id is not sensitive and
-# arrives in plain text. The set holds whichever form arrived; each stack is
-# then looked up in it by both forms, which keeps the cost linear:
-# one pass over the changes, one pass over the stacks, set look-ups between.
-changed_stack_refs contains ref if {
+stack_id_attribute := {
+	"spacelift_environment_variable": "stack_id",
+	"spacelift_stack": "id",
+	"spacelift_stack_destructor": "stack_id",
+}
+
+# [kind, stack reference] for every apply-phase change that matters, built in
+# ONE pass over the changes. The reference is the stack ID as the run reports
+# it: sanitized(stack id) under Spacelift's default sanitization, the plain
+# ID under smart sanitization (the default with the provider's opentofu {}
+# block: stack_id is not a sensitive attribute). Each stack is then looked up
+# in this set by both forms, so the cost is linear: one pass over the
+# changes, one pass over the stacks, set look-ups in between.
+stack_refs contains [kind, ref] if {
+	# Bound once, outside the loop: looking up a local value per change is
+	# several times cheaper than going through the rule each time.
+	kinds := change_kinds
+	attributes := stack_id_attribute
 	some change in input.run.changes
 	change.phase == "apply"
-	change.entity.type == "spacelift_environment_variable"
-	change.action in env_var_trigger_actions
-	ref := change.entity.data.values.stack_id
-	is_string(ref)
+	entity := change.entity
+	kind := kinds[entity.type][change.action]
+	ref := entity.data.values[attributes[entity.type]]
 }
 
-# Stacks this same run is deleting: triggering them would start a run on a
-# stack that is being destroyed.
-deleted_stack_refs contains ref if {
-	some change in input.run.changes
-	change.phase == "apply"
-	change.action == "deleted"
-	change.entity.type == "spacelift_stack"
-	ref := change.entity.data.values.id
-	is_string(ref)
-}
+has_ref(kind, stack_id) if [kind, stack_id] in stack_refs
 
-deleted_stack_refs contains ref if {
-	some change in input.run.changes
-	change.phase == "apply"
-	change.action == "deleted"
-	change.entity.type == "spacelift_stack_destructor"
-	ref := change.entity.data.values.stack_id
-	is_string(ref)
-}
-
-refers_to(refs, stack_id) if stack_id in refs
-
-refers_to(refs, stack_id) if sanitized(stack_id) in refs
+has_ref(kind, stack_id) if [kind, sanitized(stack_id)] in stack_refs
 
 # No trigger loops: the triggered stacks are only stacks labelled as managed
 # by the stack whose run finished, never that stack itself, and only for
@@ -76,10 +75,9 @@ refers_to(refs, stack_id) if sanitized(stack_id) in refs
 # to it, and a manager run that changes nothing triggers nothing.
 trigger contains stack.id if {
 	manager_run_applied
-	count(changed_stack_refs) > 0
 	some stack in input.stacks
-	stack.id != input.stack.id
 	managed_label in stack.labels
-	refers_to(changed_stack_refs, stack.id)
-	not refers_to(deleted_stack_refs, stack.id)
+	stack.id != input.stack.id
+	has_ref("changed", stack.id)
+	not has_ref("deleted", stack.id)
 }
