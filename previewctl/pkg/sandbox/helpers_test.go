@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -103,7 +104,8 @@ type running struct {
 func start(tb testing.TB, dir string) *running {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := sandbox.Open(ctx, sandbox.Config{Addr: "127.0.0.1:0", DataDir: dir, RIEPath: riePath(tb)})
+	s, err := sandbox.Open(ctx, sandbox.Config{Addr: "127.0.0.1:0", DataDir: dir, RIEPath: riePath(tb),
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		cancel()
 		tb.Fatalf("open sandbox: %v", err)

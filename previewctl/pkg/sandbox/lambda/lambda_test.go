@@ -186,7 +186,10 @@ func TestInvokeOutcomes(t *testing.T) {
 		{"/ok", `"body":"hi /ok"`, nil},
 		{"/err", "", func(err error) bool { var fe *FunctionError; return errors.As(err, &fe) && fe.Message == "boom" }},
 		{"/sleep", "", func(err error) bool { return errors.Is(err, ErrTimeout) }},
-		{"/panic", "", func(err error) bool { var fe *FunctionError; return err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrTimeout) }},
+		{"/panic", "", func(err error) bool {
+			var fe *FunctionError
+			return err != nil && !errors.As(err, &fe) && !errors.Is(err, ErrTimeout)
+		}},
 		{"/after", `"body":"hi /after"`, nil},
 	} {
 		out, err := m.Invoke(ctx, "f1", event(tc.path))

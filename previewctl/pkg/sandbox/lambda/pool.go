@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"preview-environments/service/rie"
 )
 
 // ErrTimeout is returned (wrapped) when an invocation runs past its
@@ -93,10 +95,24 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	defer func() { <-f.slots }()
 
+	for attempt := 0; ; attempt++ {
+		out, err, retry := f.invokeOnce(ctx, payload)
+		// A first invoke on a fresh emulator can fail in the emulator itself
+		// (its runtime did not come up, e.g. a port taken between pick and
+		// bind); like Lambda re-running a failed init, try one fresh process.
+		if !retry || attempt > 0 || ctx.Err() != nil {
+			return out, err
+		}
+		f.m.log.Warn("fresh emulator failed its first invoke; retrying on a new one", "function", f.Spec.Name, "err", err)
+	}
+}
+
+func (f *Function) invokeOnce(ctx context.Context, payload []byte) ([]byte, error, bool) {
 	p, err := f.take(ctx)
 	if err != nil {
-		return nil, err
+		return nil, err, false
 	}
+	fresh := p.lastUsed.IsZero()
 	ictx, cancel := context.WithTimeout(ctx, f.Spec.Timeout)
 	out, err := p.p.Invoke(ictx, payload)
 	timedOut := errors.Is(ictx.Err(), context.DeadlineExceeded)
@@ -106,22 +122,26 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		// safely take another invoke: discard it.
 		f.m.stop(p.p)
 		if ctx.Err() == nil && timedOut {
-			return nil, fmt.Errorf("function %s: after %s: %w", f.Spec.Name, f.Spec.Timeout, ErrTimeout)
+			return nil, fmt.Errorf("function %s: after %s: %w", f.Spec.Name, f.Spec.Timeout, ErrTimeout), false
 		}
-		return nil, fmt.Errorf("function %s: %w", f.Spec.Name, err)
+		// Retry only when the runtime produced nothing: a function that
+		// crashed with an error report must not run twice.
+		var ie *rie.InvokeError
+		silent := !errors.As(err, &ie) || len(bytes.TrimSpace(ie.Body)) == 0
+		return nil, fmt.Errorf("function %s: %w", f.Spec.Name, err), fresh && silent
 	}
 	out, err = classify(f.Spec, out)
 	if errors.Is(err, ErrTimeout) {
 		// The emulator reset its runtime after its own timeout; an invoke
 		// right after that can hang, so start afresh like Lambda does.
 		f.m.stop(p.p)
-		return nil, err
+		return nil, err, false
 	}
 	p.lastUsed = time.Now()
 	f.mu.Lock()
 	f.idle = append(f.idle, p)
 	f.mu.Unlock()
-	return out, err
+	return out, err, false
 }
 
 // classify turns the emulator's in-band error answers into errors: the
