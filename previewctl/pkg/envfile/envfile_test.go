@@ -89,7 +89,7 @@ func TestRenderGolden(t *testing.T) {
 		}},
 		{"escapes", func() Environment {
 			// Allowed by the rules but meaningful to HCL or shells: must stay literal.
-			e, _ := New("hello-service", "acme", "shop", 7, "latest", "feat/$HOME{x}%y'ü/日本", t0, time.Hour)
+			e, _ := New("hello-service", "acme", "shop", 7, "latest", "feat/$HOME{x}%y'=a+b,c;d!e&f|g", t0, time.Hour)
 			return e
 		}},
 	} {
@@ -150,13 +150,15 @@ func TestHostileInput(t *testing.T) {
 		{"branch lock", "", "", "", "", "a/b.lock", 0, `invalid infra-branch "a/b.lock": no path component may end with ".lock"`},
 		{"branch dot component", "", "", "", "", "a/.b", 0, `invalid infra-branch "a/.b": no path component may begin with '.'`},
 		{"branch reflog", "", "", "", "", "a@{1}", 0, `invalid infra-branch "a@{1}": must not contain "@{"`},
-		{"branch bidi", "", "", "", "", "a\u202eb", 0, `invalid infra-branch "a\u202eb": must not contain the non-printable character U+202E`},
+		{"branch bidi", "", "", "", "", "a\u202eb", 0, `invalid infra-branch "a\u202eb": must be ASCII, found U+202E`},
+		{"branch unicode look-alike", "", "", "", "", "m\u0430in", 0, `invalid infra-branch "m\u0430in": must be ASCII, found U+0430`},
+		{"branch unicode", "", "", "", "", "feature/ü", 0, `invalid infra-branch "feature/\u00fc": must be ASCII, found U+00FC`},
 		{"branch invalid utf8", "", "", "", "", "a\xffb", 0, `invalid infra-branch "a\xffb": is not valid UTF-8`},
 		{"branch colon", "", "", "", "", "a:b", 0, `invalid infra-branch "a:b": must not contain ':'`},
 		{"branch empty", "", "", "", "", "", 0, `invalid infra-branch "": must not be empty`},
 		{"owner leading dash", "", "-acme", "", "", "", 0, `invalid owner "-acme": must not begin or end with a hyphen`},
 		{"owner double dash", "", "ac--me", "", "", "", 0, `invalid owner "ac--me": must not contain consecutive hyphens`},
-		{"owner unicode", "", "acmé", "", "", "", 0, `invalid owner "acmé": may contain only ASCII letters, digits and hyphens`},
+		{"owner unicode", "", "acmé", "", "", "", 0, `invalid owner "acm\u00e9": may contain only ASCII letters, digits and hyphens`},
 		{"owner slash", "", "a/b", "", "", "", 0, `invalid owner "a/b": may contain only ASCII letters, digits and hyphens`},
 		{"owner interpolation", "", "${x}", "", "", "", 0, `invalid owner "${x}": may contain only ASCII letters, digits and hyphens`},
 		{"owner 300", "", long, "", "", "", 0, `invalid owner "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"...(300 bytes): longer than 39 characters`},

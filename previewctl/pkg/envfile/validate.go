@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,15 +22,15 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("invalid %s %s: %s", e.Field, quoteShort(e.Value), e.Reason)
 }
 
-// quoteShort quotes a value for an error message: one line (strconv.Quote
+// quoteShort quotes a value for an error message: one line, ASCII (strconv.QuoteToASCII
 // escapes newlines and control characters) and bounded in length.
 func quoteShort(s string) string {
 	const max = 40
 	if utf8.RuneCountInString(s) <= max {
-		return strconv.Quote(s)
+		return strconv.QuoteToASCII(s)
 	}
 	r := []rune(s)
-	return strconv.Quote(string(r[:max])) + fmt.Sprintf("...(%d bytes)", len(s))
+	return strconv.QuoteToASCII(string(r[:max])) + fmt.Sprintf("...(%d bytes)", len(s))
 }
 
 // Limits on what we accept; GitHub's own limits where it has them.
@@ -120,7 +119,7 @@ func ValidateCodeVersion(s string) error {
 
 // ValidateBranch checks an infra branch name by git check-ref-format's rules
 // for a branch (refs/heads/<name>, as `git check-ref-format --branch` does),
-// a length cap, valid printable UTF-8, and, as defence in depth on top of
+// a length cap, ASCII only (no look-alikes), and, as defence in depth on top of
 // the escaping Render does, refuses the HCL template introducers "${" and
 // "%{" and double quotes, which no honest branch needs.
 func ValidateBranch(s string) error {
@@ -161,8 +160,10 @@ func ValidateBranch(s string) error {
 			return bad(fmt.Sprintf("must not contain %q", r))
 		case r == '"':
 			return bad("must not contain double quotes")
-		case !unicode.IsPrint(r):
-			return bad(fmt.Sprintf("must not contain the non-printable character %U", r))
+		case r >= utf8.RuneSelf:
+			// Git allows any UTF-8, but a look-alike ("mаin" with a Cyrillic
+			// a) would make a stack track a different branch than it shows.
+			return bad(fmt.Sprintf("must be ASCII, found %U", r))
 		}
 	}
 	for _, c := range strings.Split(s, "/") {

@@ -89,7 +89,7 @@ func TestRenderRefusals(t *testing.T) {
 		{"--owner", "ac\"me", `previewctl: invalid owner "ac\"me": may contain only ASCII letters, digits and hyphens`},
 		{"--owner", strings.Repeat("o", 300), `previewctl: invalid owner "oooooooooooooooooooooooooooooooooooooooo"...(300 bytes): longer than 39 characters`},
 		{"--repo", "..", `previewctl: invalid repo "..": must not be "." or ".."`},
-		{"--repo", "shöp", `previewctl: invalid repo "shöp": may contain only ASCII letters, digits, '.', '_' and '-'`},
+		{"--repo", "shöp", `previewctl: invalid repo "sh\u00f6p": may contain only ASCII letters, digits, '.', '_' and '-'`},
 		{"--service", "../x", `previewctl: invalid service "../x": must be a DNS label: lowercase letters, digits and inner hyphens`},
 		{"--service", "<unset>", `previewctl: invalid service "": --service is required`},
 		{"--code-version", "main", `previewctl: invalid code-version "main": must be a 40-character lowercase hex commit sha or "latest"`},

@@ -7,7 +7,7 @@ module "env_c8dbabf8" {
   pr_repository  = "shop"
   pr_number      = 7
   code_version   = "latest"
-  infra_branch   = "feat/$HOME{x}%y'ü/日本"
+  infra_branch   = "feat/$HOME{x}%y'=a+b,c;d!e&f|g"
   created_at     = "2026-11-28T05:00:00Z"
   expires_at     = "2026-11-28T06:00:00Z"
   shared         = var.shared
