@@ -180,12 +180,13 @@ func compile(ctx context.Context, opts BuildOptions) ([]byte, error) {
 }
 
 // Zip wraps an executable as the single entry "bootstrap", mode 0755, with a
-// fixed timestamp and maximum deflate compression.
+// fixed timestamp and deflate compression.
 func Zip(bootstrap []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	// Default level: best compression saves 0.3% of ~2.5 MB for 5x the time.
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(w, flate.BestCompression)
+		return flate.NewWriter(w, flate.DefaultCompression)
 	})
 	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipTime}
 	hdr.SetMode(0o755)
