@@ -7,19 +7,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 )
 
-// ServiceDir is the service module's folder (found from this file's path,
-// which tests are always compiled with).
+// ServiceDir is the service module's folder, found upwards from the test's
+// working directory (go test runs tests in their package's folder).
 func ServiceDir(t testing.TB) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("testbin: cannot locate source file")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil &&
+			strings.HasPrefix(string(b), "module preview-environments/service\n") {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			t.Fatalf("testbin: no preview-environments/service go.mod above %s", wd)
+		}
+	}
 }
 
 // RIE returns the aws-lambda-rie path: from PATH (make puts bin/ first),
