@@ -28,6 +28,12 @@ func toValue(in any) (ast.Value, error) {
 // termOf allocates as little as it can (interned small values, shared key
 // terms): at 60,000 objects the garbage collector is most of the cost.
 func termOf(v reflect.Value) (*ast.Term, error) {
+	if v.Kind() == reflect.Interface && !v.IsNil() {
+		// Untyped JSON-like data (entity.data) skips reflection.
+		if t, ok := plainTerm(v.Elem().Interface()); ok {
+			return t, nil
+		}
+	}
 	switch v.Kind() {
 	case reflect.Invalid:
 		return ast.InternedNullTerm, nil
@@ -101,6 +107,45 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 		return ast.NumberTerm(json.Number(strconv.FormatFloat(f, 'g', -1, 64))), nil
 	}
 	return nil, fmt.Errorf("type %s has no JSON form", v.Type())
+}
+
+// plainTerm converts the types encoding/json decodes into, without reflection.
+func plainTerm(x any) (*ast.Term, bool) {
+	switch x := x.(type) {
+	case string:
+		return ast.InternedTerm(x), true
+	case bool:
+		return ast.InternedTerm(x), true
+	case nil:
+		return ast.InternedNullTerm, true
+	case map[string]any:
+		if x == nil {
+			return ast.InternedNullTerm, true
+		}
+		kvs := make([][2]*ast.Term, 0, len(x))
+		for k, v := range x {
+			t, ok := plainTerm(v)
+			if !ok {
+				return nil, false
+			}
+			kvs = append(kvs, [2]*ast.Term{ast.InternedTerm(k), t})
+		}
+		return ast.ObjectTerm(kvs...), true
+	case []any:
+		if x == nil {
+			return ast.InternedNullTerm, true
+		}
+		terms := make([]*ast.Term, len(x))
+		for i, v := range x {
+			t, ok := plainTerm(v)
+			if !ok {
+				return nil, false
+			}
+			terms[i] = t
+		}
+		return ast.ArrayTerm(terms...), true
+	}
+	return nil, false // numbers and anything else: the reflective path, with its checks
 }
 
 // isEmptyValue is encoding/json's omitempty test (a struct is never empty).
