@@ -164,5 +164,6 @@ func (r Report) err() error {
 	if len(r.Errors) == 0 {
 		return nil
 	}
-	return fmt.Errorf("gc finished with %d errors: %w", len(r.Errors), errors.Join(r.Errors...))
+	// One line: each error already has its own progress line above.
+	return fmt.Errorf("gc finished with %d errors (listed above); first: %w", len(r.Errors), r.Errors[0])
 }
