@@ -150,7 +150,9 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 		}
 		fmt.Fprintf(progress, "gc: [%d/%d] deleting %s\n", i+1, len(doomed), opts.Deleter.Where(d.Env))
 		if err := opts.Deleter.Delete(ctx, d.Env, d.Reason); err != nil {
-			rep.Errors = append(rep.Errors, fmt.Errorf("deleting %s: %w", d.Env.ID, err))
+			err = fmt.Errorf("deleting %s: %w", d.Env.ID, err)
+			fmt.Fprintf(progress, "gc: %v (kept)\n", err)
+			rep.Errors = append(rep.Errors, err)
 			continue
 		}
 		rep.Deleted = append(rep.Deleted, d.Env)

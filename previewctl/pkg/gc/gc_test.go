@@ -227,3 +227,46 @@ func TestRunLocal(t *testing.T) {
 		t.Errorf("left %v", left)
 	}
 }
+
+// TestRunDeleteFailure: a deletion the manager repository refuses (no such
+// repository for this token) keeps the environment, is reported, and the
+// other deletions still happen.
+func TestRunDeleteFailure(t *testing.T) {
+	g := newGitHub(t)
+	a := env(t, "shop", 1, time.Hour)
+	b := env(t, "shop", 2, time.Hour)
+	c := env(t, "shop", 3, 48*time.Hour)
+	for _, e := range []envfile.Environment{a, b, c} {
+		g.seed(t, e)
+	}
+	var progress bytes.Buffer
+	rep, err := Run(context.Background(), []envfile.Environment{a, b, c}, nil, Options{
+		Now: t0.Add(2 * time.Hour), MaxFraction: 1, Progress: &progress,
+		Deleter: flaky{RepoDeleter{Client: g.client, Owner: "acme", Repo: "manager", PathPrefix: "manager"}, a.ID},
+	})
+	if err == nil || !strings.Contains(err.Error(), "gc finished with 1 errors") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(rep.Deleted) != 1 || rep.Deleted[0].ID != b.ID || !g.exists(t, a) || g.exists(t, b) || !g.exists(t, c) {
+		t.Errorf("deleted %v\n%s", rep.Deleted, progress.String())
+	}
+	if !strings.Contains(progress.String(), "gc: deleting "+a.ID+": ") {
+		t.Errorf("failure not reported:\n%s", progress.String())
+	}
+}
+
+// flaky sends one environment's deletion to a repository that does not
+// exist, so the real updatefile.Apply fails on it with a real 404.
+type flaky struct {
+	RepoDeleter
+	failID string
+}
+
+func (f flaky) Delete(ctx context.Context, e envfile.Environment, reason string) error {
+	if e.ID == f.failID {
+		d := f.RepoDeleter
+		d.Repo = "missing"
+		return d.Delete(ctx, e, reason)
+	}
+	return f.RepoDeleter.Delete(ctx, e, reason)
+}
