@@ -41,7 +41,11 @@ and print the last response.`,
 			defer cancel()
 			last, err := waitfor.Version(ctx, waitfor.Options{URL: rawURL, Expect: expect, Interval: interval, Progress: cmd.ErrOrStderr(), Accept: accept})
 			if err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "last response (HTTP %d):\n%s\n", last.Status, last.Body)
+				if last.Status == 0 {
+					fmt.Fprintf(cmd.ErrOrStderr(), "no response: %v\n", last.Err)
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "last response (HTTP %d):\n%s\n", last.Status, last.Body)
+				}
 				return err
 			}
 			return nil
