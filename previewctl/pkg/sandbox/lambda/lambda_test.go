@@ -281,3 +281,37 @@ func TestReapOrphans(t *testing.T) {
 		t.Fatalf("%d records left after the reap", left)
 	}
 }
+
+// TestIdleStop: an emulator idle past IdleTimeout is stopped and forgotten;
+// the next request starts a fresh one.
+func TestIdleStop(t *testing.T) {
+	m := newManager(t, t.TempDir())
+	m.cfg.IdleTimeout = 150 * time.Millisecond
+	ctx := context.Background()
+	// A reaper with the short timeout (New started one with the default).
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go m.idleReaper(rctx)
+	fn, err := m.Deploy(ctx, Spec{Name: "idle", Version: "v1", ArtifactKey: "fn.zip", PoolSize: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Invoke(ctx, "idle", event("/a")); err != nil {
+		t.Fatal(err)
+	}
+	if fn.Warm() != 1 {
+		t.Fatalf("warm = %d after a request, want 1", fn.Warm())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fn.Warm() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var n int
+	m.cfg.DB.QueryRow(`SELECT COUNT(*) FROM lambda_processes`).Scan(&n)
+	if fn.Warm() != 0 || n != 0 {
+		t.Fatalf("after idling: warm = %d, recorded = %d; want 0, 0", fn.Warm(), n)
+	}
+	if out, err := m.Invoke(ctx, "idle", event("/b")); err != nil || !strings.Contains(string(out), "/b") {
+		t.Fatalf("after idle stop: %s %v", out, err)
+	}
+}
