@@ -2,9 +2,11 @@ package policies
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,12 +69,8 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 			return nil, fmt.Errorf("byte slices are not supported")
 		}
 		terms := make([]*ast.Term, v.Len())
-		for i := range terms {
-			x, err := termOf(v.Index(i))
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			terms[i] = x
+		if err := fillTerms(v, terms); err != nil {
+			return nil, err
 		}
 		return ast.ArrayTerm(terms...), nil
 	case reflect.Map:
@@ -107,6 +105,36 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 		return ast.NumberTerm(json.Number(strconv.FormatFloat(f, 'g', -1, 64))), nil
 	}
 	return nil, fmt.Errorf("type %s has no JSON form", v.Type())
+}
+
+// parallelMin is the array length from which elements are encoded on all
+// cores: the stacks and changes of a large account dominate the encoding.
+const parallelMin = 2048
+
+func fillTerms(v reflect.Value, terms []*ast.Term) error {
+	encode := func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			x, err := termOf(v.Index(i))
+			if err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+			terms[i] = x
+		}
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(terms)/(parallelMin/2))
+	if len(terms) < parallelMin || workers < 2 {
+		return encode(0, len(terms))
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	chunk := (len(terms) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(terms))
+		wg.Go(func() { errs[w] = encode(lo, hi) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // plainTerm converts the types encoding/json decodes into, without reflection.

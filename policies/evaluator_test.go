@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,5 +231,30 @@ func TestSources(t *testing.T) {
 	}
 	if TriggerSource() == PushSource() {
 		t.Error("TriggerSource and PushSource return the same text")
+	}
+}
+
+// The sandbox shares one Evaluator between its stacks' goroutines.
+func TestEvaluatorConcurrentUse(t *testing.T) {
+	e := newEvaluator(t)
+	in, _ := loadFixture[TriggerInput](t, "trigger/new_and_deleted_smart")
+	want, err := e.Trigger(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			got, err := e.Trigger(t.Context(), in)
+			if err == nil && !slices.Equal(got, want) {
+				err = fmt.Errorf("concurrent Trigger = %q, want %q", got, want)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
