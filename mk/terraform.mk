@@ -7,7 +7,7 @@
 # snapshot checks in test/terraform cover.
 
 TF_DIRS       := infra manager setup
-TF_CLI_CONFIG := $(ROOT)/.cache/tf/cli.tfrc
+TF_CLI_CONFIG := $(TF_CLI_CONFIG_FILE)
 TF_MIRROR     ?= /opt/tf-plugins
 TF_AWS_MIRROR := $(TF_MIRROR)/registry.terraform.io/hashicorp/aws
 
@@ -18,8 +18,9 @@ TEST_TARGETS += tf-fmt-check tf-validate
 
 fmt: tf-fmt
 
-$(TF_CLI_CONFIG): $(ROOT)/mk/terraform.mk
-	@mkdir -p $(@D)
+# Rewritten on every use (it is tiny) so a TF_MIRROR override always takes.
+tf-cli-config:
+	@mkdir -p $(dir $(TF_CLI_CONFIG))
 	@printf '%s\n' \
 	  'provider_installation {' \
 	  '  filesystem_mirror {' \
@@ -29,19 +30,17 @@ $(TF_CLI_CONFIG): $(ROOT)/mk/terraform.mk
 	  '  direct {' \
 	  '    exclude = ["*/*/*"]' \
 	  '  }' \
-	  '}' > $@
-
-tf-cli-config: $(TF_CLI_CONFIG)
+	  '}' > $(TF_CLI_CONFIG)
 
 tf-fmt: $(TOFU) ## format Terraform sources (tofu fmt)
 	cd $(ROOT) && $(TOFU) fmt -recursive infra && $(TOFU) fmt -recursive manager && $(TOFU) fmt -recursive setup
 
-tf-fmt-check: $(TOFU) $(TF_CLI_CONFIG) ## check Terraform formatting (tofu fmt -check)
+tf-fmt-check: $(TOFU) tf-cli-config ## check Terraform formatting (tofu fmt -check)
 	@cd $(ROOT) && for d in $(TF_DIRS); do $(TOFU) fmt -check -recursive -diff $$d || { echo "tofu fmt: $$d is not formatted; run make fmt"; exit 1; }; done
 
 # init -backend=false in a throw-away data dir and lock file location, so
 # neither .terraform/ nor a lock file lands in the tree.
-tf-validate: $(TOFU) $(TF_CLI_CONFIG) ## tofu validate infra/ against the local aws provider mirror
+tf-validate: $(TOFU) tf-cli-config ## tofu validate infra/ against the local aws provider mirror
 	@if [ ! -d "$(TF_AWS_MIRROR)" ]; then echo "tf-validate: skipped, no hashicorp/aws filesystem mirror at $(TF_AWS_MIRROR)"; exit 0; fi; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -r $(ROOT)/infra/. "$$tmp/"; rm -rf "$$tmp/.terraform" "$$tmp/.terraform.lock.hcl"; \
@@ -53,7 +52,7 @@ tf-validate: $(TOFU) $(TF_CLI_CONFIG) ## tofu validate infra/ against the local 
 # setup/ use. Run after using a new aws resource or data source type.
 TF_AWS_VERSION ?= 5.100.0
 .PHONY: tf-schema-aws
-tf-schema-aws: $(TOFU) $(TF_CLI_CONFIG) ## regenerate test/terraform/testdata/schema/aws.json from the aws provider mirror
+tf-schema-aws: $(TOFU) tf-cli-config ## regenerate test/terraform/testdata/schema/aws.json from the aws provider mirror
 	@test -d "$(TF_AWS_MIRROR)" || { echo "tf-schema-aws: no hashicorp/aws filesystem mirror at $(TF_AWS_MIRROR)"; exit 1; }
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp $(ROOT)/infra/versions.tf "$$tmp/"; \
