@@ -357,3 +357,50 @@ func extractB(b *testing.B, z []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestBuildIgnoresLocationAndWorkspace builds exported copies of the
+// service module at two other paths, with a GOWORK that names a workspace
+// they are not in (as make exports it), and expects the in-repo bytes.
+func TestBuildIgnoresLocationAndWorkspace(t *testing.T) {
+	want := build(t, shaA, "", artifact.ArchARM64)
+	t.Setenv("GOWORK", filepath.Join(testbin.ServiceDir(t), "..", "go.work"))
+	for _, name := range []string{"copy-one", "some/deeper/copy-two"} {
+		t.Run(name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), name, "service")
+			copyTree(t, testbin.ServiceDir(t), dst)
+			got, err := artifact.Build(context.Background(), artifact.BuildOptions{
+				Version: shaA, Arch: artifact.ArchARM64, SourceDir: dst,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Zip, want.Zip) {
+				t.Errorf("build at %s: sha256 %s, in-repo build %s", dst, got.SHA256Hex, want.SHA256Hex)
+			}
+		})
+	}
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,8 +2,9 @@
 // it to and from S3 (or any S3-protocol server).
 //
 // A zip holds one entry, `bootstrap` (mode 0755, fixed timestamp), built for
-// provided.al2023 with the version linked in. The same source tree, Go
-// version and BuildOptions give the same bytes on any machine.
+// provided.al2023 with the version linked in. The same service/ tree, Go
+// version and BuildOptions give the same bytes on any machine, wherever the
+// tree sits and whatever workspace surrounds it (builds use GOWORK=off).
 package artifact
 
 import (
@@ -165,6 +166,11 @@ func compile(ctx context.Context, opts BuildOptions) ([]byte, error) {
 		"GOOS=linux", "GOARCH="+opts.Arch, "CGO_ENABLED=0",
 		"GOARM64=v8.0", "GOAMD64=v1", "GOEXPERIMENT=",
 		"GOFLAGS=-buildvcs=false",
+		// SourceDir is a module of its own: a workspace from the caller's
+		// environment (make exports GOWORK) must not claim it, or a checkout
+		// exported outside the workspace would not build. It also makes the
+		// bytes a function of service/ alone (its go.mod and go.sum).
+		"GOWORK=off",
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
