@@ -265,3 +265,39 @@ func copyDir(t *testing.T, src, dst string) {
 		}
 	}
 }
+
+// BenchmarkOfflineChecks measures one full pass of every check over every
+// module (what TestFormatted..TestSchema do), to keep `make test` fast as
+// the tree grows.
+func BenchmarkOfflineChecks(b *testing.B) {
+	r, err := tfcheck.FindRoot(".")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dirs, err := tfcheck.ModuleDirs(r, tfRoots...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := tfcheck.LoadSchemas(filepath.Join(r, "test/terraform/testdata/schema"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range dirs {
+			if _, err := tfcheck.CheckLoad(d); err != nil {
+				b.Fatal(err)
+			}
+			if err := tfcheck.CheckModuleCalls(d); err != nil {
+				b.Fatal(err)
+			}
+			if err := tfcheck.CheckFilePaths(d); err != nil {
+				b.Fatal(err)
+			}
+			if err := tfcheck.CheckSchema(d, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(dirs)), "modules")
+}
