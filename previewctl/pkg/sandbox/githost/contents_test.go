@@ -236,7 +236,7 @@ func TestContention50Writers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if got := string(tree[writerFile("w", i)[len("env/"):]].Content); got != writerContent(i) {
+		if got := string(tree[writerFile("w", i)].Content); got != writerContent(i) {
 			t.Errorf("file %d = %q", i, got)
 		}
 	}

@@ -37,7 +37,7 @@ func TestExport(t *testing.T) {
 	}
 
 	t.Run("reproduces files byte for byte", func(t *testing.T) {
-		dest := filepath.Join(t.TempDir(), "out", "infra")
+		dest := t.TempDir() // exists and is empty, as the Spacelift stand-in passes it
 		if err := f.host.Export(ctx, owner, repo, res.SHA, "infra", dest); err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestExport(t *testing.T) {
 			if d.Type()&fs.ModeSymlink != 0 {
 				return nil
 			}
-			want, _ := os.ReadFile(filepath.Join(src, "infra", rel))
+			want, _ := os.ReadFile(filepath.Join(src, rel))
 			have, _ := os.ReadFile(p)
 			if !bytes.Equal(want, have) {
 				t.Errorf("%s differs (%d vs %d bytes)", rel, len(have), len(want))
@@ -59,14 +59,14 @@ func TestExport(t *testing.T) {
 			return nil
 		})
 		must(t, err)
-		want := []string{"blob.bin", "lambda/app.js", "link", "main.tf", "run.sh"}
+		want := []string{"infra/blob.bin", "infra/lambda/app.js", "infra/link", "infra/main.tf", "infra/run.sh"}
 		if !equal(got, want) {
 			t.Errorf("exported %q, want %q", got, want)
 		}
-		if fi, err := os.Stat(filepath.Join(dest, "run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		if fi, err := os.Stat(filepath.Join(dest, "infra/run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
 			t.Errorf("run.sh lost its executable bit: %v %v", fi.Mode(), err)
 		}
-		if l, err := os.Readlink(filepath.Join(dest, "link")); err != nil || l != "lambda/app.js" {
+		if l, err := os.Readlink(filepath.Join(dest, "infra/link")); err != nil || l != "lambda/app.js" {
 			t.Errorf("link = %q, %v", l, err)
 		}
 	})
@@ -82,13 +82,13 @@ func TestExport(t *testing.T) {
 		{name: "missing subdir", ref: "main", subdir: "nope", want: githost.ErrNotFound},
 		{name: "missing ref", ref: "nope", subdir: "infra", want: githost.ErrNotFound},
 		{name: "option-looking ref", ref: "--output=/tmp/x", subdir: "infra", want: githost.ErrNotFound},
-		{name: "destination exists", ref: "main", subdir: "infra", existing: true, want: githost.ErrExists},
+		{name: "destination is not empty", ref: "main", subdir: "infra", existing: true, want: githost.ErrExists},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dest := filepath.Join(parent, "dest")
 			if tc.existing {
-				must(t, os.Mkdir(dest, 0o755))
+				writeFiles(t, dest, map[string]string{"keep": "x"})
 			}
 			err := f.host.Export(ctx, owner, repo, tc.ref, tc.subdir, dest)
 			if !errors.Is(err, tc.want) {
@@ -107,7 +107,7 @@ func TestExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tree) != 1 || string(tree["app.js"].Content) != "exports.handler = 1\n" {
+		if len(tree) != 1 || string(tree["infra/lambda/app.js"].Content) != "exports.handler = 1\n" {
 			t.Errorf("ReadTree = %v", keys(tree))
 		}
 	})
@@ -117,5 +117,36 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSource checks the owner/repo-keyed view the Spacelift stand-in uses.
+func TestSource(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	head := seedRepo(t, f)
+	src := f.host.Source()
+	for _, tc := range []struct {
+		name, full, branch string
+		want               string
+		err                error
+	}{
+		{"head of main", owner + "/" + repo, "main", head, nil},
+		{"case-insensitive", "acme/PREVIEW-environments", "main", head, nil},
+		{"missing branch", owner + "/" + repo, "nope", "", githost.ErrNotFound},
+		{"no slash", repo, "main", "", githost.ErrInvalid},
+		{"traversal", "../" + repo, "main", "", githost.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := src.Head(ctx, tc.full, tc.branch)
+			if got != tc.want || !errors.Is(err, tc.err) {
+				t.Errorf("Head = %q, %v; want %q, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+	dest := t.TempDir()
+	must(t, src.Export(ctx, owner+"/"+repo, head, "", dest))
+	if b, err := os.ReadFile(filepath.Join(dest, "README.md")); err != nil || string(b) != "hi\n" {
+		t.Errorf("exported README.md = %q, %v", b, err)
 	}
 }

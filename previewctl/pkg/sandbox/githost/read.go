@@ -114,11 +114,12 @@ type TreeFile struct {
 }
 
 // ReadTree returns the files under subdir ("" for the whole tree) at ref,
-// keyed by their slash-separated path relative to subdir. It is how the
-// Spacelift stand-in reads manager/ and infra/ at a stack's commit.
+// keyed by their slash-separated path from the repository root (as
+// `git archive <ref> -- <subdir>` lays them out). It is how the Spacelift
+// stand-in can read manager/ and infra/ at a stack's commit.
 func (h *Host) ReadTree(ctx context.Context, owner, repo, ref, subdir string) (map[string]TreeFile, error) {
 	files := map[string]TreeFile{}
-	err := h.walkArchive(ctx, owner, repo, ref, subdir, func(rel string, hdr *tar.Header, body io.Reader) error {
+	err := h.walkArchive(ctx, owner, repo, ref, subdir, func(name string, hdr *tar.Header, body io.Reader) error {
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 			b, err := io.ReadAll(body)
@@ -129,9 +130,9 @@ func (h *Host) ReadTree(ctx context.Context, owner, repo, ref, subdir string) (m
 			if hdr.Mode&0o111 != 0 {
 				mode = 0o755 // git keeps only the executable bit; the archive applies a umask
 			}
-			files[rel] = TreeFile{Content: b, Mode: mode}
+			files[name] = TreeFile{Content: b, Mode: mode}
 		case tar.TypeSymlink:
-			files[rel] = TreeFile{Content: []byte(hdr.Linkname), Mode: os.ModeSymlink | 0o777}
+			files[name] = TreeFile{Content: []byte(hdr.Linkname), Mode: os.ModeSymlink | 0o777}
 		}
 		return nil
 	})
@@ -141,18 +142,23 @@ func (h *Host) ReadTree(ctx context.Context, owner, repo, ref, subdir string) (m
 	return files, nil
 }
 
-// Export writes the tree of subdir ("" for all) at ref into destDir, which
-// must not exist yet: it is written next to it under a temporary name and
-// renamed into place, so a failure leaves nothing half-written. Entries that
-// would land outside destDir (.., absolute paths, symlinks pointing out) are
-// refused.
+// Export writes the files under subdir ("" for all) at ref into destDir,
+// keeping their paths from the repository root (destDir/<subdir>/...), the
+// way Spacelift checks out a repository and runs in its project root.
+// destDir must not exist or be an empty directory: the tree is written next
+// to it under a temporary name and renamed into place, so a failure leaves
+// nothing half-written. Entries that would land outside destDir (.., absolute
+// paths, symlinks pointing out) are refused.
 func (h *Host) Export(ctx context.Context, owner, repo, ref, subdir, destDir string) error {
 	dest, err := filepath.Abs(destDir)
 	if err != nil {
 		return fmt.Errorf("export to %q: %w", destDir, err)
 	}
-	if _, err := os.Lstat(dest); err == nil {
-		return fmt.Errorf("export to %s: %w: destination exists", dest, ErrExists)
+	if fi, err := os.Lstat(dest); err == nil {
+		entries, rerr := os.ReadDir(dest)
+		if !fi.IsDir() || rerr != nil || len(entries) > 0 {
+			return fmt.Errorf("export to %s: %w: destination exists and is not an empty directory", dest, ErrExists)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return fmt.Errorf("export to %s: %w", dest, err)
@@ -162,13 +168,19 @@ func (h *Host) Export(ctx context.Context, owner, repo, ref, subdir, destDir str
 		return fmt.Errorf("export to %s: %w", dest, err)
 	}
 	defer os.RemoveAll(stage)
-	err = h.walkArchive(ctx, owner, repo, ref, subdir, func(rel string, hdr *tar.Header, body io.Reader) error {
-		return extractEntry(stage, rel, hdr, body)
+	err = h.walkArchive(ctx, owner, repo, ref, subdir, func(name string, hdr *tar.Header, body io.Reader) error {
+		return extractEntry(stage, name, hdr, body)
 	})
 	if err != nil {
 		return fmt.Errorf("export %s/%s %s:%s: %w", owner, repo, ref, subdir, err)
 	}
 	if err := os.Chmod(stage, 0o755); err != nil {
+		return fmt.Errorf("export to %s: %w", dest, err)
+	}
+	// os.Rename refuses to replace a directory, even an empty one; removing
+	// it first only ever removes an empty directory (os.Remove fails on any
+	// other), and the export still appears in one rename.
+	if err := os.Remove(dest); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("export to %s: %w", dest, err)
 	}
 	if err := os.Rename(stage, dest); err != nil {
@@ -178,8 +190,8 @@ func (h *Host) Export(ctx context.Context, owner, repo, ref, subdir, destDir str
 }
 
 // walkArchive streams `git archive` of subdir at ref through a tar reader
-// and calls fn for each entry with its path relative to subdir, after
-// checking the path is a clean relative one.
+// and calls fn for each file and symlink with its path, after checking the
+// path is a clean relative one under subdir.
 func (h *Host) walkArchive(ctx context.Context, owner, repo, ref, subdir string, fn func(rel string, hdr *tar.Header, body io.Reader) error) error {
 	r, err := h.repo(ctx, owner, repo)
 	if err != nil {
@@ -232,10 +244,9 @@ func (h *Host) walkArchive(ctx context.Context, owner, repo, ref, subdir string,
 	return nil
 }
 
-// readTar calls fn for every file and symlink under prefix in the tar
-// stream, with paths made relative to prefix; it refuses any entry whose
-// name is not a clean relative path.
-func readTar(r io.Reader, prefix string, fn func(rel string, hdr *tar.Header, body io.Reader) error) error {
+// readTar calls fn for every file and symlink in the tar stream; it
+// refuses any entry whose name is not a clean relative path under prefix.
+func readTar(r io.Reader, prefix string, fn func(name string, hdr *tar.Header, body io.Reader) error) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -252,18 +263,13 @@ func readTar(r io.Reader, prefix string, fn func(rel string, hdr *tar.Header, bo
 		default:
 			return fmt.Errorf("archive entry %q: unsupported type %q", hdr.Name, hdr.Typeflag)
 		}
-		name := hdr.Name
-		if err := ValidatePath(name); err != nil {
+		if err := ValidatePath(hdr.Name); err != nil {
 			return fmt.Errorf("archive entry refused: %w", err)
 		}
-		rel := name
-		if prefix != "" {
-			var ok bool
-			if rel, ok = strings.CutPrefix(name, prefix+"/"); !ok {
-				return fmt.Errorf("archive entry %q is outside %q", name, prefix)
-			}
+		if prefix != "" && !strings.HasPrefix(hdr.Name, prefix+"/") {
+			return fmt.Errorf("archive entry %q is outside %q", hdr.Name, prefix)
 		}
-		if err := fn(rel, hdr, tr); err != nil {
+		if err := fn(hdr.Name, hdr, tr); err != nil {
 			return err
 		}
 	}
