@@ -454,3 +454,26 @@ func (h *Host) Branches(ctx context.Context, owner, repo string) (map[string]str
 
 // now is used by pull requests; commits take their dates from signatures.
 func (h *Host) stamp() time.Time { return h.now().UTC().Truncate(time.Second) }
+
+// CreateBranch points a new branch at an existing commit (GitHub's
+// POST /git/refs) and emits its push event. An existing branch is ErrExists.
+func (h *Host) CreateBranch(ctx context.Context, owner, repo, branch, sha string) error {
+	r, err := h.repo(ctx, owner, repo)
+	if err != nil {
+		return err
+	}
+	if err := ValidateBranch(branch); err != nil {
+		return err
+	}
+	if !shaRE.MatchString(sha) {
+		return invalidf("sha %q is not a 40-hex commit sha", sha)
+	}
+	if _, err := h.resolve(ctx, r, sha); err != nil {
+		return err
+	}
+	err = h.updateRef(ctx, r, branch, sha, ZeroSHA, pushInfo{pusher: h.sig.Name})
+	if errors.Is(err, ErrStale) {
+		return fmt.Errorf("branch %q of %s: %w", branch, r.key, ErrExists)
+	}
+	return err
+}

@@ -27,6 +27,7 @@ const GitPrefix = "/git/"
 //
 //	/github/api/v3/repos/{o}/{r}/pulls            GET (?state=open|closed|all), POST {title, head, base}
 //	/github/api/v3/repos/{o}/{r}/pulls/{n}        GET, PATCH {"state":"closed"}
+//	/github/api/v3/repos/{o}/{r}/git/refs         POST {"ref":"refs/heads/<b>", "sha"} (new branch)
 //	/github/api/v3/...                            the contents API (contentsapi.NewServer on this host)
 //	/git/{o}/{r}.git/...                          git smart HTTP (clone, fetch, push; pushes emit events)
 //
@@ -52,6 +53,10 @@ func (h *Host) servePulls(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	parts := strings.Split(rest, "/")
+	if len(parts) == 4 && parts[2] == "git" && parts[3] == "refs" && r.Method == http.MethodPost {
+		h.createRef(w, r, parts[0], parts[1])
+		return true
+	}
 	if len(parts) < 3 || parts[2] != "pulls" || len(parts) > 4 {
 		return false
 	}
@@ -130,6 +135,40 @@ func (h *Host) servePulls(w http.ResponseWriter, r *http.Request) bool {
 		writeJSON(w, http.StatusNotFound, apiErr("Not Found"))
 	}
 	return true
+}
+
+// createRef is POST /repos/{o}/{r}/git/refs {"ref": "refs/heads/<b>", "sha"}.
+func (h *Host) createRef(w http.ResponseWriter, r *http.Request, owner, repo string) {
+	owner, err1 := url.PathUnescape(owner)
+	repo, err2 := url.PathUnescape(repo)
+	var body struct{ Ref, SHA string }
+	if err1 != nil || err2 != nil {
+		writeJSON(w, http.StatusNotFound, apiErr("Not Found"))
+		return
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiErr("Problems parsing JSON"))
+		return
+	}
+	branch, ok := strings.CutPrefix(body.Ref, "refs/heads/")
+	if !ok {
+		writeJSON(w, http.StatusUnprocessableEntity, apiErr("Reference name must start with refs/heads/"))
+		return
+	}
+	if err := h.CreateBranch(r.Context(), owner, repo, branch, body.SHA); err != nil {
+		if errors.Is(err, ErrExists) {
+			writeJSON(w, http.StatusUnprocessableEntity, apiErr("Reference already exists"))
+			return
+		}
+		writeError(w, err)
+		return
+	}
+	api := base(r) + APIPrefix + "api/v3/repos/" + owner + "/" + repo
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"ref":    body.Ref,
+		"url":    api + "/git/" + body.Ref,
+		"object": map[string]any{"type": "commit", "sha": body.SHA, "url": api + "/git/commits/" + body.SHA},
+	})
 }
 
 func apiErr(msg string) map[string]string {

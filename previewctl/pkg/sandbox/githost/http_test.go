@@ -163,3 +163,54 @@ func TestSmartHTTPPush(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateBranchAPI: go-github's Git.CreateRef makes a branch (and a push
+// event), then the contents API writes to it and a PR opens from it: the
+// whole PR flow over HTTP.
+func TestCreateBranchAPI(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	head := seedRepo(t, f)
+	_, client := f.server(t)
+	newRef := func(ref, sha string) *github.Reference {
+		return &github.Reference{Ref: github.String(ref), Object: &github.GitObject{SHA: github.String(sha)}}
+	}
+	for _, tc := range []struct {
+		name, ref, sha string
+		want           int
+		events         int
+	}{
+		{"new branch", "refs/heads/topic", head, http.StatusCreated, 1},
+		{"exists", "refs/heads/topic", head, http.StatusUnprocessableEntity, 0},
+		{"not a branch ref", "refs/tags/v1", head, http.StatusUnprocessableEntity, 0},
+		{"bad name", "refs/heads/a..b", head, http.StatusUnprocessableEntity, 0},
+		{"unknown commit", "refs/heads/other", "1111111111111111111111111111111111111111", http.StatusNotFound, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, resp, _ := client.Git.CreateRef(ctx, owner, repo, newRef(tc.ref, tc.sha))
+			if resp == nil || resp.StatusCode != tc.want {
+				t.Fatalf("status %v, want %d", resp, tc.want)
+			}
+			evs := f.events(t, tc.events)
+			if tc.events == 1 && (evs[0].Push.Branch != "topic" || evs[0].Push.Before != githost.ZeroSHA ||
+				evs[0].Push.After != head || len(evs[0].Push.Files) != 0) {
+				t.Errorf("event = %s", summary(evs[0], nil))
+			}
+		})
+	}
+	if _, _, err := client.Repositories.CreateFile(ctx, owner, repo, "service/msg.txt", &github.RepositoryContentFileOptions{
+		Message: github.String("msg"), Content: []byte("hello"), Branch: github.String("topic"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.events(t, 1)
+	pr, _, err := client.PullRequests.Create(ctx, owner, repo, &github.NewPullRequest{
+		Title: github.String("msg"), Head: github.String(owner + ":topic"), Base: github.String("main"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := f.events(t, 1)[0]; e.PullRequest.PR.Number != pr.GetNumber() || !equal(e.PullRequest.Files, []string{"service/msg.txt"}) {
+		t.Errorf("event = %s", summary(e, nil))
+	}
+}
