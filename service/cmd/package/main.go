@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -62,8 +63,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "package: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if err := pkg(ctx, o, stdout, stderr); err != nil {
+	// Outputs are held back until everything succeeded, so a failed run
+	// never leaves half a set of key=value lines in $GITHUB_OUTPUT.
+	var out bytes.Buffer
+	if err := pkg(ctx, o, &out, stderr); err != nil {
 		fmt.Fprintf(stderr, "package: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 1
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "package: write outputs: %v\n", err)
 		return 1
 	}
 	return 0

@@ -153,3 +153,25 @@ func TestPackageAndUpload(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingBucket: the bucket is checked by the upload itself (S3 answers
+// HEAD in a missing bucket with a bare 404), after the build.
+func TestMissingBucket(t *testing.T) {
+	awsEnv(t, testbin.S3KeyID)
+	endpoint := testbin.S3(t, "artifacts")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"--version", sha, "--bucket", "no-such-bucket",
+		"--endpoint", endpoint, "--source", testbin.ServiceDir(t)}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	last := stderr.String()[strings.LastIndex(strings.TrimSpace(stderr.String()), "\n")+1:]
+	for _, want := range []string{"s3://no-such-bucket/" + sha + ".zip", "bucket does not exist"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("error line %q lacks %q", last, want)
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("failed run printed outputs: %q", stdout.String())
+	}
+}
