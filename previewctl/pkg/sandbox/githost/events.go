@@ -96,7 +96,9 @@ func (e *events) emit(ev Event) {
 
 // Subscribe calls fn with every event emitted from now on, in order, on a
 // goroutine of its own. The returned function unsubscribes: it waits for a
-// call of fn in progress to return and drops what is still queued.
+// call of fn in progress to return and drops what is still queued, so fn
+// must not call it. Events are not persisted: after a restart, consumers
+// reconcile from Branches and ListPRs.
 func (h *Host) Subscribe(fn func(Event)) (unsubscribe func()) {
 	s := &subscriber{done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
