@@ -196,10 +196,11 @@ func (e *InvokeError) Error() string {
 	return fmt.Sprintf("rie: invoke: status %d: %s", e.Status, bytes.TrimSpace(e.Body))
 }
 
-// Invoke sends payload (the event JSON) to the function and returns its raw
-// JSON result. Calls on one Process are serialised. A function error comes
-// back as the function's error JSON with a nil error, as Lambda's Invoke API
-// does; check FunctionError when that matters.
+// Invoke sends payload (the event JSON) to the function and returns the
+// emulator's answer body: the function's JSON result, or its error JSON
+// (errorMessage, errorType) when the emulator reports that with 200, as
+// Lambda's Invoke API does. Any other status is an *InvokeError. Calls on
+// one Process are serialised.
 func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
