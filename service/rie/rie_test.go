@@ -303,3 +303,76 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		}
 	}
 }
+
+// TestHelperProcess is not a test: TestNothingOutlivesParent runs the test
+// binary as a parent that starts an emulator and is then killed.
+func TestHelperProcess(t *testing.T) {
+	boot := os.Getenv("RIE_TEST_HELPER_BOOTSTRAP")
+	if boot == "" {
+		return
+	}
+	ctx := context.Background()
+	p, err := rie.Start(ctx, rie.Options{BootstrapPath: boot, RIEPath: os.Getenv("RIE_TEST_HELPER_RIE")})
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	if _, err := p.Invoke(ctx, event(t, "GET", "/", "")); err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Stdout.WriteString("pid " + strconv.Itoa(p.Pid()) + "\n")
+	select {} // wait to be killed
+}
+
+func TestNothingOutlivesParent(t *testing.T) {
+	boot := hostBootstrap(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "RIE_TEST_HELPER_BOOTSTRAP="+boot, "RIE_TEST_HELPER_RIE="+testbin.RIE(t))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line := make([]byte, 64)
+	n, _ := out.Read(line)
+	fields := strings.Fields(string(line[:n]))
+	if len(fields) != 2 || fields[0] != "pid" {
+		t.Fatalf("helper said %q", line[:n])
+	}
+	emu, _ := strconv.Atoi(fields[1])
+	boots := bootstrapsOf(t, emu)
+	if len(boots) != 1 {
+		t.Fatalf("emulator %d runs bootstraps %v, want one", emu, boots)
+	}
+
+	// The parent dies without a chance to call Stop.
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range []int{emu, boots[0]} {
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("process %d outlived its parent", pid)
+		}
+	}
+}
+
+// alive reports whether pid is a live (non-zombie) process.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
