@@ -430,13 +430,8 @@ func (h *Host) Commit(ctx context.Context, owner, repo, branch, parent string, c
 	return contentsapi.CommitResult{SHA: sha, TreeSHA: tree, Parent: parent}, nil
 }
 
-// Branches returns every branch of owner/repo and the sha it points at
-// (what an event consumer reconciles against after a restart).
-func (h *Host) Branches(ctx context.Context, owner, repo string) (map[string]string, error) {
-	r, err := h.repo(ctx, owner, repo)
-	if err != nil {
-		return nil, err
-	}
+// allBranches lists every branch, whatever its name.
+func (h *Host) allBranches(ctx context.Context, r *repoRef) (map[string]string, error) {
 	out, err := h.run(ctx, gitOpts{gitDir: r.gitDir}, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/")
 	if err != nil {
 		return nil, fmt.Errorf("branches of %s: %w", r.key, err)
@@ -448,6 +443,27 @@ func (h *Host) Branches(ctx context.Context, owner, repo string) (map[string]str
 			continue
 		}
 		heads[strings.TrimPrefix(ref, "refs/heads/")] = sha
+	}
+	return heads, nil
+}
+
+// Branches returns every branch of owner/repo and the sha it points at
+// (what an event consumer reconciles against after a restart). Branches
+// pushed over smart HTTP with names the host refuses are left out, as they
+// are from events.
+func (h *Host) Branches(ctx context.Context, owner, repo string) (map[string]string, error) {
+	r, err := h.repo(ctx, owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	heads, err := h.allBranches(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for b := range heads {
+		if ValidateBranch(b) != nil {
+			delete(heads, b)
+		}
 	}
 	return heads, nil
 }

@@ -149,6 +149,15 @@ func TestSmartHTTPPush(t *testing.T) {
 		t.Errorf("PR head = %s, want %s", got.HeadSHA, second)
 	}
 
+	// git accepts this name; the host's consumers must never see it (it
+	// would reach HCL as an infra branch), so the push lands but is not
+	// announced.
+	git(t, work, "push", "-q", "origin", "HEAD:refs/heads/x${var.y}")
+	f.events(t, 0)
+	if heads, err := f.host.Branches(ctx, owner, repo); err != nil || len(heads) != 3 || heads["topic"] != second {
+		t.Errorf("Branches = %v, %v; want main, dev and topic only", heads, err)
+	}
+
 	git(t, work, "push", "-q", "origin", "--delete", "topic")
 	if e := f.events(t, 1)[0]; e.Push == nil || e.Push.After != githost.ZeroSHA || e.Push.Branch != "topic" {
 		t.Errorf("delete event = %s", summary(e, nil))

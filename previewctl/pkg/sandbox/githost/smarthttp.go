@@ -51,7 +51,7 @@ func (h *Host) serveGit(w http.ResponseWriter, r *http.Request) {
 	mu.Lock()
 	defer mu.Unlock()
 	ctx := r.Context()
-	before, err := h.Branches(ctx, ref.owner, ref.name)
+	before, err := h.allBranches(ctx, ref)
 	if err != nil {
 		http.Error(w, "read branches: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -60,7 +60,7 @@ func (h *Host) serveGit(w http.ResponseWriter, r *http.Request) {
 	// The response is written; events are computed even if the client has
 	// gone, so the push is never silently lost.
 	ctx = context.WithoutCancel(ctx)
-	after, err := h.Branches(ctx, ref.owner, ref.name)
+	after, err := h.allBranches(ctx, ref)
 	if err != nil {
 		return
 	}
