@@ -6,8 +6,11 @@
 # manager's trigger policy, not through pushes.
 package spacelift
 
-# Paths are compared with "/" trimmed from both ends, as Spacelift does.
-project_root := trim(object.get(input.stack, "project_root", ""), "/")
+# Paths are compared with "/" trimmed from both ends, as Spacelift does. A
+# stack without a project root (null or absent) covers the whole repository.
+project_root := trim(input.stack.project_root, "/") if {
+	is_string(input.stack.project_root)
+} else := ""
 
 # Unlike Spacelift's default rule (a plain prefix test), the root must match
 # whole path segments: root "infra" is not touched by "infrastructure/x".

@@ -75,6 +75,11 @@ test_push_table if {
 			"want": tracked,
 		},
 		{
+			"name": "null project root is the whole repository",
+			"doc": with_stack(with_push(branch_push, {"affected_files": ["README.md"]}), {"project_root": null}),
+			"want": tracked,
+		},
+		{
 			"name": "project root with slashes",
 			"doc": with_stack(branch_push, {"project_root": "/infra/"}),
 			"want": tracked,
