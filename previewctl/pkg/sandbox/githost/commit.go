@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"preview-environments/update-file-action/contentsapi"
@@ -309,15 +310,39 @@ func (h *Host) mergeBase(ctx context.Context, r *repoRef, a, b string) (string, 
 	return mb, err
 }
 
-// head returns the sha of refs/heads/<branch>, or ErrNotFound. A loose ref
-// file is read directly (git replaces it atomically by rename); a packed
-// ref goes through git.
+// head returns the sha of refs/heads/<branch>, or ErrNotFound. It reads the
+// ref files the way git does (a loose ref, which git replaces atomically by
+// rename, overrides packed-refs) instead of running a process: every API
+// call starts here.
 func (h *Host) head(ctx context.Context, r *repoRef, branch string) (string, error) {
-	if b, err := os.ReadFile(filepath.Join(r.gitDir, "refs", "heads", filepath.FromSlash(branch))); err == nil {
+	ref := "refs/heads/" + branch
+	b, err := os.ReadFile(filepath.Join(r.gitDir, filepath.FromSlash(ref)))
+	if err == nil {
 		if sha := strings.TrimSpace(string(b)); shaRE.MatchString(sha) {
 			return sha, nil
 		}
+		// Not a plain sha (a symbolic ref): let git resolve it.
+		return h.revParseHead(ctx, r, branch)
 	}
+	if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, syscall.EISDIR) {
+		return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, err)
+	}
+	packed, err := os.ReadFile(filepath.Join(r.gitDir, "packed-refs"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, err)
+	}
+	for _, line := range strings.Split(string(packed), "\n") {
+		if sha, name, ok := strings.Cut(line, " "); ok && name == ref && shaRE.MatchString(sha) {
+			return sha, nil
+		}
+	}
+	return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, ErrNotFound)
+}
+
+func (h *Host) revParseHead(ctx context.Context, r *repoRef, branch string) (string, error) {
 	sha, err := h.out(ctx, gitOpts{gitDir: r.gitDir}, "rev-parse", "--verify", "--quiet", "refs/heads/"+branch+"^{commit}")
 	if exitCode(err) == 1 || err == nil && sha == "" {
 		return "", fmt.Errorf("branch %q of %s: %w", branch, r.key, ErrNotFound)

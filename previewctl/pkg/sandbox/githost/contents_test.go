@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -279,4 +281,42 @@ func runWriters(t testing.TB, client *github.Client, n int, prefix string) []wri
 	close(start)
 	wg.Wait()
 	return out
+}
+
+// TestPackedRefs: after git packs the refs (gc does), heads are still read
+// right, and a commit on top of a packed ref lands.
+func TestPackedRefs(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	head := seedRepo(t, f)
+	gitDir, err := f.host.GitDir(ctx, owner, repo)
+	must(t, err)
+	git(t, gitDir, "pack-refs", "--all")
+	if _, err := os.Stat(filepath.Join(gitDir, "refs/heads/main")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("main is still a loose ref: %v", err)
+	}
+	for _, tc := range []struct {
+		branch string
+		want   string
+		err    error
+	}{
+		{"main", head, nil},
+		{"dev", git(t, gitDir, "rev-parse", "dev"), nil},
+		{"mai", "", githost.ErrNotFound},
+		{"main/x", "", githost.ErrNotFound},
+	} {
+		got, err := f.host.Head(ctx, owner, repo, tc.branch)
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("Head(%s) = %q, %v; want %q, %v", tc.branch, got, err, tc.want, tc.err)
+		}
+	}
+	res, err := f.host.Commit(ctx, owner, repo, "main", head, contentsapi.Change{Path: "p", Content: []byte("p"), Message: "p"})
+	must(t, err)
+	if got, _ := f.host.Head(ctx, owner, repo, "main"); got != res.SHA {
+		t.Errorf("head after commit = %s, want %s", got, res.SHA)
+	}
+	if _, err := f.host.Commit(ctx, owner, repo, "dev", head, contentsapi.Change{Path: "p", Content: []byte("p"), Message: "p"}); !errors.Is(err, githost.ErrStale) {
+		t.Errorf("stale commit on packed dev: %v", err)
+	}
+	f.events(t, 1)
 }
