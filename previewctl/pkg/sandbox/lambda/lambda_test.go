@@ -141,7 +141,7 @@ func (s s3Source) Fetch(ctx context.Context, key string) ([]byte, error) {
 	return s.s.Get(ctx, "b", key, MaxZipBytes)
 }
 
-func newManager(t *testing.T, dir string) *Manager {
+func newManager(t *testing.T, dir string, idle ...time.Duration) *Manager {
 	ctx := context.Background()
 	db, err := state.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
@@ -157,10 +157,14 @@ func newManager(t *testing.T, dir string) *Manager {
 		t.Fatal(err)
 	}
 	riePath := rieBin(t)
-	m, warnings, err := New(ctx, Config{DB: db, Dir: filepath.Join(dir, "functions"), Source: s3Source{store},
+	cfg := Config{DB: db, Dir: filepath.Join(dir, "functions"), Source: s3Source{store},
 		Launch: func(ctx context.Context, boot string, env []string) (Process, error) {
 			return rie.Start(ctx, rie.Options{BootstrapPath: boot, Env: env, RIEPath: riePath})
-		}})
+		}}
+	if len(idle) > 0 {
+		cfg.IdleTimeout = idle[0]
+	}
+	m, warnings, err := New(ctx, cfg)
 	if err != nil || len(warnings) != 0 {
 		t.Fatalf("New: %v %v", err, warnings)
 	}
@@ -285,13 +289,8 @@ func TestReapOrphans(t *testing.T) {
 // TestIdleStop: an emulator idle past IdleTimeout is stopped and forgotten;
 // the next request starts a fresh one.
 func TestIdleStop(t *testing.T) {
-	m := newManager(t, t.TempDir())
-	m.cfg.IdleTimeout = 150 * time.Millisecond
+	m := newManager(t, t.TempDir(), 150*time.Millisecond)
 	ctx := context.Background()
-	// A reaper with the short timeout (New started one with the default).
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go m.idleReaper(rctx)
 	fn, err := m.Deploy(ctx, Spec{Name: "idle", Version: "v1", ArtifactKey: "fn.zip", PoolSize: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -302,12 +301,16 @@ func TestIdleStop(t *testing.T) {
 	if fn.Warm() != 1 {
 		t.Fatalf("warm = %d after a request, want 1", fn.Warm())
 	}
+	// The reaper stops the process, then forgets its record: wait for both.
+	var n int
 	deadline := time.Now().Add(5 * time.Second)
-	for fn.Warm() != 0 && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		m.cfg.DB.QueryRow(`SELECT COUNT(*) FROM lambda_processes`).Scan(&n)
+		if fn.Warm() == 0 && n == 0 {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	var n int
-	m.cfg.DB.QueryRow(`SELECT COUNT(*) FROM lambda_processes`).Scan(&n)
 	if fn.Warm() != 0 || n != 0 {
 		t.Fatalf("after idling: warm = %d, recorded = %d; want 0, 0", fn.Warm(), n)
 	}
