@@ -167,7 +167,7 @@ func (f *Function) take(ctx context.Context) (*proc, error) {
 		f.idle = f.idle[:n-1]
 		select {
 		case <-p.p.Done(): // died while idle (killed from outside): drop it
-			f.m.forget(p.p)
+			f.m.stop(p.p) // its bootstrap may still be alive in the group
 			continue
 		default:
 		}
