@@ -248,9 +248,17 @@ func (h *Host) commitOnBranch(ctx context.Context, r *repoRef, branch, old strin
 // them must not undo the push, so it is reflected in the events (no files)
 // rather than returned: consumers reconcile from state anyway.
 func (h *Host) afterPushLocked(ctx context.Context, r *repoRef, branch, before, after string, pi pushInfo) {
-	files, _ := h.pushFiles(ctx, r, branch, before, after)
+	// The ref has moved: a caller that gives up now must not cost the
+	// consumers their events.
+	ctx = context.WithoutCancel(ctx)
+	files, err := h.pushFiles(ctx, r, branch, before, after)
+	if err != nil {
+		h.log.Error("githost: files of push", "repo", r.key, "branch", branch, "after", after, "err", err)
+	}
 	if pi.message == "" {
-		pi.message, _ = h.out(ctx, gitOpts{gitDir: r.gitDir}, "log", "-1", "--format=%B", after)
+		if pi.message, err = h.out(ctx, gitOpts{gitDir: r.gitDir}, "log", "-1", "--format=%B", after); err != nil {
+			h.log.Error("githost: message of push", "repo", r.key, "after", after, "err", err)
+		}
 	}
 	h.ev.emit(Event{
 		Type: EventPush, Owner: r.owner, Repo: r.name,

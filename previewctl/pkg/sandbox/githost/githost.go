@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,12 +57,13 @@ type Signature struct {
 // Host is the GitHub stand-in. It is safe for concurrent use.
 type Host struct {
 	root    string // <dataDir>/git
-	tmp     string // <dataDir>/git-tmp: private index files, export staging
+	tmp     string // <dataDir>/git-tmp: private index files
 	home    string // HOME for git: empty, so no user config applies
 	db      *sql.DB
 	now     func() time.Time
 	sig     Signature
 	gitPath string
+	log     *slog.Logger
 
 	repoLocks sync.Map // repo key -> *sync.Mutex: orders ref updates and their events
 
@@ -73,6 +75,11 @@ type Option func(*Host)
 
 // WithClock replaces time.Now (commit dates, pull request times).
 func WithClock(now func() time.Time) Option { return func(h *Host) { h.now = now } }
+
+// WithLogger receives what the host cannot return to a caller: failures
+// after a ref already moved (computing event files, recording a PR's new
+// head) and git http-backend's stderr.
+func WithLogger(l *slog.Logger) Option { return func(h *Host) { h.log = l } }
 
 // WithIdentity sets the author and committer of commits that name none
 // (imports, CommitFiles).
@@ -123,6 +130,7 @@ func New(ctx context.Context, dataDir string, db *sql.DB, opts ...Option) (*Host
 		now:     time.Now,
 		sig:     Signature{Name: "sandbox", Email: "sandbox@localhost"},
 		gitPath: gitPath,
+		log:     slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(h)

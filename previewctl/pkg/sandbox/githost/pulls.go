@@ -151,7 +151,10 @@ func (h *Host) ClosePR(ctx context.Context, owner, repo string, number int) (PR,
 		return PR{}, fmt.Errorf("close pull request #%d of %s: %w", number, r.key, err)
 	}
 	pr.State, pr.UpdatedAt, pr.ClosedAt = StateClosed, now, now
-	files, _ := h.changedFiles(ctx, r, pr.BaseRef, pr.HeadSHA)
+	files, err := h.changedFiles(context.WithoutCancel(ctx), r, pr.BaseRef, pr.HeadSHA)
+	if err != nil {
+		h.log.Error("githost: files of pull request", "repo", r.key, "number", number, "err", err)
+	}
 	h.ev.emit(Event{Type: EventPullRequest, Owner: r.owner, Repo: r.name,
 		PullRequest: &PullRequestEvent{Action: ActionClosed, PR: pr, Files: files}})
 	return pr, nil
@@ -222,13 +225,17 @@ func (h *Host) syncPRsLocked(ctx context.Context, r *repoRef, branch, after stri
 	rows, err := h.db.QueryContext(ctx, `SELECT `+prColumns+` FROM githost_pull_requests
 		WHERE repo_key = ? AND head_ref = ? AND state = 'open' ORDER BY number`, r.key, branch)
 	if err != nil {
+		h.log.Error("githost: pull requests of pushed branch", "repo", r.key, "branch", branch, "err", err)
 		return
 	}
 	var prs []PR
 	for rows.Next() {
-		if pr, err := scanPR(r, rows); err == nil {
-			prs = append(prs, pr)
+		pr, err := scanPR(r, rows)
+		if err != nil {
+			h.log.Error("githost: pull request row", "repo", r.key, "err", err)
+			continue
 		}
+		prs = append(prs, pr)
 	}
 	rows.Close()
 	now := h.stamp()
@@ -238,10 +245,14 @@ func (h *Host) syncPRsLocked(ctx context.Context, r *repoRef, branch, after stri
 		}
 		if _, err := h.db.ExecContext(ctx, `UPDATE githost_pull_requests SET head_sha = ?, updated_at = ?
 			WHERE repo_key = ? AND number = ?`, after, now.Format(time.RFC3339), r.key, pr.Number); err != nil {
+			h.log.Error("githost: record pull request head", "repo", r.key, "number", pr.Number, "err", err)
 			continue
 		}
 		pr.HeadSHA, pr.UpdatedAt = after, now
-		files, _ := h.changedFiles(ctx, r, pr.BaseRef, after)
+		files, err := h.changedFiles(ctx, r, pr.BaseRef, after)
+		if err != nil {
+			h.log.Error("githost: files of pull request", "repo", r.key, "number", pr.Number, "err", err)
+		}
 		h.ev.emit(Event{Type: EventPullRequest, Owner: r.owner, Repo: r.name,
 			PullRequest: &PullRequestEvent{Action: ActionSynchronize, PR: pr, Files: files}})
 	}

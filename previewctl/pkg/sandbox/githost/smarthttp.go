@@ -2,6 +2,7 @@ package githost
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/cgi"
 	"net/url"
@@ -33,10 +34,11 @@ func (h *Host) serveGit(w http.ResponseWriter, r *http.Request) {
 	r2 := r.Clone(r.Context())
 	r2.URL = &url.URL{Path: GitPrefix + ref.key + ".git/" + endpoint, RawQuery: r.URL.RawQuery}
 	cgiH := &cgi.Handler{
-		Path: h.gitPath,
-		Root: strings.TrimSuffix(GitPrefix, "/"),
-		Dir:  h.home,
-		Args: []string{"http-backend"},
+		Path:   h.gitPath,
+		Root:   strings.TrimSuffix(GitPrefix, "/"),
+		Dir:    h.home,
+		Args:   []string{"http-backend"},
+		Stderr: logWriter{h.log},
 		Env: append(h.baseEnv(),
 			"GIT_PROJECT_ROOT="+h.root,
 			"GIT_HTTP_EXPORT_ALL=1",
@@ -90,4 +92,12 @@ func (h *Host) serveGit(w http.ResponseWriter, r *http.Request) {
 		}
 		h.afterPushLocked(ctx, ref, b, old, nw, pushInfo{pusher: "git-http"})
 	}
+}
+
+// logWriter sends git http-backend's stderr to the host's logger.
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Warn("githost: git http-backend", "stderr", strings.TrimSpace(string(p)))
+	return len(p), nil
 }
