@@ -2,7 +2,9 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/service/rie"
@@ -39,17 +43,39 @@ func BenchmarkGatewayVsDirect(b *testing.B) {
 	}
 
 	// Direct: the same unpacked bootstrap under benchPool emulators.
+	// Their logs go to a file descriptor, as the sandbox's emulators' do.
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
 	procs := make(chan *rie.Process, benchPool)
 	for range benchPool {
 		p, err := rie.Start(context.Background(), rie.Options{BootstrapPath: filepath.Join(fn.Dir(), "bootstrap"), RIEPath: riePath(b),
-			Env: []string{"AWS_LAMBDA_FUNCTION_TIMEOUT=10"}})
+			Env: []string{"AWS_LAMBDA_FUNCTION_TIMEOUT=10"}, Stdout: devnull, Stderr: devnull})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer p.Stop()
 		procs <- p
 	}
-	event := []byte(`{"resource":"/hello","path":"/hello","httpMethod":"GET","headers":{"Host":"x"},"requestContext":{"stage":"` + id + `"}}`)
+	// The direct path sends the event the gateway would build for the same
+	// request, so both make the function do the same work.
+	host := id + "." + service + ".localhost"
+	hdr := map[string]string{"Host": host, "User-Agent": "Go-http-client/1.1", "Accept-Encoding": "gzip"}
+	mhdr := map[string][]string{"Host": {host}, "User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}
+	event, err := json.Marshal(events.APIGatewayProxyRequest{
+		Resource: "/hello", Path: "/hello", HTTPMethod: "GET", Headers: hdr, MultiValueHeaders: mhdr,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: "000000000000", ResourceID: "GET /hello", Stage: id, RequestID: "0123abcd-000000000001",
+			ResourcePath: "/hello", HTTPMethod: "GET", APIID: "sandbox", Path: "/" + id + "/hello", Protocol: "HTTP/1.1",
+			DomainName: host, RequestTime: "28/Nov/2026:05:00:00 +0000", RequestTimeEpoch: 1795842000000,
+			Identity: events.APIGatewayRequestIdentity{SourceIP: "127.0.0.1", UserAgent: "Go-http-client/1.1"},
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	direct := func() error {
 		p := <-procs
 		defer func() { procs <- p }()

@@ -300,7 +300,13 @@ func (a artifactSource) Fetch(ctx context.Context, key string) ([]byte, error) {
 
 // rieLauncher starts AWS's Runtime Interface Emulator through service/rie.
 func rieLauncher(riePath string, out io.Writer) lambda.Launcher {
-	out = &lockedWriter{w: out}
+	// A file goes to the emulators as their own stdout/stderr descriptor
+	// (O_APPEND writes do not interleave), so no goroutine in this process
+	// copies every invocation's log lines; any other writer is shared under
+	// a lock.
+	if _, isFile := out.(*os.File); !isFile {
+		out = &lockedWriter{w: out}
+	}
 	return func(ctx context.Context, bootstrap string, env []string) (lambda.Process, error) {
 		p, err := rie.Start(ctx, rie.Options{BootstrapPath: bootstrap, Env: env, RIEPath: riePath, Stdout: out, Stderr: out})
 		if err != nil {
