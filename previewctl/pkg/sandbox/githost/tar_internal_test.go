@@ -74,3 +74,58 @@ func TestExtractRefusesEscapes(t *testing.T) {
 		})
 	}
 }
+
+// FuzzExtract: whatever names and link targets an archive holds, extraction
+// either fails or writes only inside its root.
+func FuzzExtract(f *testing.F) {
+	for _, s := range [][3]string{
+		{"a/b", "", "f"}, {"../x", "", "f"}, {"l", "../../x", "l"}, {"d", "sub", "l"},
+		{"a/l", "../b", "l"}, {"/abs", "", "f"}, {"a//b", "", "f"}, {".git/config", "", "f"},
+	} {
+		f.Add(s[0], s[1], s[2] == "l", "d/x")
+	}
+	f.Fuzz(func(t *testing.T, name, link string, symlink bool, second string) {
+		root := t.TempDir()
+		dest := filepath.Join(root, "x")
+		if err := os.Mkdir(dest, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		typ := byte(tar.TypeReg)
+		if symlink {
+			typ = tar.TypeSymlink
+		}
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, e := range []entry{{name: name, link: link, typ: typ}, {name: second, typ: tar.TypeReg}} {
+			hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Linkname: e.link}
+			if e.typ == tar.TypeReg {
+				hdr.Size = 1
+			}
+			if tw.WriteHeader(hdr) != nil {
+				return
+			}
+			if e.typ == tar.TypeReg {
+				tw.Write([]byte("x"))
+			}
+		}
+		tw.Close()
+		_ = readTar(bytes.NewReader(buf.Bytes()), "", func(rel string, hdr *tar.Header, body io.Reader) error {
+			return extractEntry(dest, rel, hdr, body)
+		})
+		entries, _ := os.ReadDir(root)
+		if len(entries) != 1 {
+			t.Fatalf("something was written next to the export root: %v", entries)
+		}
+		filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.Type()&os.ModeSymlink == 0 {
+				return err
+			}
+			target, _ := os.Readlink(p)
+			resolved := filepath.Join(filepath.Dir(p), target)
+			if rel, err := filepath.Rel(dest, resolved); err != nil || rel == ".." || len(rel) > 2 && rel[:3] == "../" {
+				t.Fatalf("symlink %s -> %s points outside the export", p, target)
+			}
+			return nil
+		})
+	})
+}
