@@ -66,6 +66,7 @@ type Host struct {
 	log     *slog.Logger
 
 	repoLocks sync.Map // repo key -> *sync.Mutex: orders ref updates and their events
+	repos     sync.Map // repo key -> *repoRef: repositories are never deleted, so lookups are cached
 
 	ev events
 }
@@ -228,6 +229,9 @@ func (h *Host) repo(ctx context.Context, owner, repo string) (*repoRef, error) {
 		return nil, err
 	}
 	key := repoKey(owner, repo)
+	if r, ok := h.repos.Load(key); ok {
+		return r.(*repoRef), nil
+	}
 	r := &repoRef{key: key, gitDir: h.gitDirOf(owner, repo)}
 	err := h.db.QueryRowContext(ctx, `SELECT owner, name, default_branch FROM githost_repos WHERE key = ?`, key).
 		Scan(&r.owner, &r.name, &r.def)
@@ -237,6 +241,7 @@ func (h *Host) repo(ctx context.Context, owner, repo string) (*repoRef, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", key, err)
 	}
+	h.repos.Store(key, r)
 	return r, nil
 }
 
