@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"preview-environments/update-file-action/updatefile"
 )
 
 // BenchmarkCommitFilesEvent: one CommitFiles of one file to a branch with an
@@ -45,29 +47,44 @@ func BenchmarkCommitFilesEvent(b *testing.B) {
 
 // BenchmarkContentsAPI100Writers: 100 writers of different files at once
 // through updatefile.Apply and the contents API on git; every one must land.
+// "fast" is the scaled-down backoff of the tests, "action-defaults" the
+// action's own schedule (250 ms doubling to 16 s, 8 attempts).
 func BenchmarkContentsAPI100Writers(b *testing.B) {
-	const n = 100
-	f := newFixture(b)
-	seedRepo(b, f)
-	_, client := f.server(b)
-	var retries int
-	b.ResetTimer()
-	for i := range b.N {
-		out := runWriters(b, client, n, fmt.Sprintf("run%d", i))
-		for j, o := range out {
-			if o.err != nil {
-				b.Fatalf("writer %d: %v", j, o.err)
+	for _, tc := range []struct {
+		name        string
+		backoff     updatefile.Backoff
+		maxAttempts int
+	}{
+		{"fast", fastBackoff, 60},
+		{"action-defaults", updatefile.Backoff{}, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			const n = 100
+			f := newFixture(b)
+			seedRepo(b, f)
+			_, client := f.server(b)
+			var retries, maxAttempts int
+			b.ResetTimer()
+			for i := range b.N {
+				out := runWritersWith(client, n, fmt.Sprintf("run%d", i), tc.backoff, tc.maxAttempts)
+				for j, o := range out {
+					if o.err != nil {
+						b.Fatalf("writer %d: %v", j, o.err)
+					}
+					retries += o.res.Attempts - 1
+					maxAttempts = max(maxAttempts, o.res.Attempts)
+				}
+				b.StopTimer()
+				for range n {
+					<-f.evs
+				}
+				b.StartTimer()
 			}
-			retries += o.res.Attempts - 1
-		}
-		b.StopTimer()
-		for range n {
-			<-f.evs
-		}
-		b.StartTimer()
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100-writers")
+			b.ReportMetric(float64(retries)/float64(b.N), "retries/100-writers")
+			b.ReportMetric(float64(maxAttempts), "max-attempts")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100-writers")
-	b.ReportMetric(float64(retries)/float64(b.N), "retries/100-writers")
 }
 
 // BenchmarkImportMonorepo imports this repository's working tree: the first

@@ -261,8 +261,17 @@ type writerResult struct {
 func writerFile(prefix string, i int) string { return fmt.Sprintf("env/%s-%03d.tf", prefix, i) }
 func writerContent(i int) string             { return fmt.Sprintf("writer = %d\n", i) }
 
+// fastBackoff is the action's schedule scaled down ~12x, with room for
+// many attempts: the test asserts that everything lands, not how fast.
+var fastBackoff = updatefile.Backoff{Base: 20 * time.Millisecond, Max: 500 * time.Millisecond}
+
 // runWriters starts n updatefile.Apply writers at once, each on its own file.
 func runWriters(t testing.TB, client *github.Client, n int, prefix string) []writerResult {
+	return runWritersWith(client, n, prefix, fastBackoff, 60)
+}
+
+// runWritersWith is runWriters with a given backoff and attempt limit.
+func runWritersWith(client *github.Client, n int, prefix string, b updatefile.Backoff, maxAttempts int) []writerResult {
 	out := make([]writerResult, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -273,8 +282,7 @@ func runWriters(t testing.TB, client *github.Client, n int, prefix string) []wri
 			<-start
 			out[i].res, out[i].err = updatefile.Apply(context.Background(), client, updatefile.Request{
 				Owner: owner, Repo: repo, Path: writerFile(prefix, i), Content: []byte(writerContent(i)),
-				Message: fmt.Sprintf("writer %d", i), MaxAttempts: 60,
-				Backoff: updatefile.Backoff{Base: 20 * time.Millisecond, Max: 500 * time.Millisecond},
+				Message: fmt.Sprintf("writer %d", i), MaxAttempts: maxAttempts, Backoff: b,
 			})
 		}()
 	}
