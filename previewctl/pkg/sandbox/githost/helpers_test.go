@@ -35,7 +35,15 @@ type fixture struct {
 // subscribed to its events.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	dir := t.TempDir()
+	return newFixtureAt(t, t.TempDir())
+}
+
+// newFixtureAt is newFixture with its data (git repos and state.db) in dir.
+func newFixtureAt(t testing.TB, dir string) *fixture {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	db, err := state.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)

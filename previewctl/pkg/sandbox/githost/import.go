@@ -104,7 +104,9 @@ func (h *Host) listWorkingTree(ctx context.Context, src string) ([]string, error
 			if err != nil {
 				return err
 			}
-			if d.IsDir() && d.Name() == ".git" {
+			// Never snapshot git metadata or the host's own data (the
+			// sandbox's data directory may live inside the tree).
+			if d.IsDir() && (d.Name() == ".git" || p == filepath.Dir(h.root)) {
 				return filepath.SkipDir
 			}
 			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {

@@ -153,10 +153,13 @@ func TestImportPlainDirectory(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(src, ".git")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.host.ImportWorkingTree(ctx, src, owner, repo)
+	// The host's own data directory inside the tree is never imported.
+	inner := newFixtureAt(t, filepath.Join(src, ".sandbox"))
+	res, err := inner.host.ImportWorkingTree(ctx, src, owner, repo)
 	if err != nil || !res.Changed || res.Files != 3 {
 		t.Fatalf("import = %+v, %v; want 3 files changed", res, err)
 	}
+	f = inner
 	tree, err := f.host.ReadTree(ctx, owner, repo, res.SHA, "")
 	if err != nil {
 		t.Fatal(err)
