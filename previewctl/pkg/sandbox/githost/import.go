@@ -122,6 +122,17 @@ func (h *Host) listWorkingTree(ctx context.Context, src string) ([]string, error
 			return nil, fmt.Errorf("walk: %w", err)
 		}
 	}
+	// The data directory may sit inside the tree without being ignored.
+	if rel, err := filepath.Rel(src, filepath.Dir(h.root)); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		prefix := filepath.ToSlash(rel) + "/"
+		kept := paths[:0]
+		for _, p := range paths {
+			if !strings.HasPrefix(p, prefix) {
+				kept = append(kept, p)
+			}
+		}
+		paths = kept
+	}
 	sort.Strings(paths)
 	return paths, nil
 }

@@ -42,8 +42,8 @@ func newCheckout(t *testing.T) string {
 
 func TestImportWorkingTree(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
 	src := newCheckout(t)
+	var f *fixture
 	allFiles := []string{".gitignore", "README.md", "bin/run.sh", "infra/main.tf", "notes.txt", "service/main.go"}
 
 	steps := []struct {
@@ -75,6 +75,8 @@ func TestImportWorkingTree(t *testing.T) {
 			wantTree: []string{".gitignore", "README.md", "bin/run.sh", "infra/extra.tf", "infra/main.tf", "service/main.go"},
 		},
 	}
+	// Data kept inside the checkout but not ignored is still never imported.
+	f = newFixtureAt(t, filepath.Join(src, "sandbox-data"))
 	prev := ""
 	outer := t
 	for _, st := range steps {
