@@ -200,7 +200,7 @@ func (h *Host) CreateRepo(ctx context.Context, owner, repo string) error {
 			return fmt.Errorf("create repo %s: %w", key, err)
 		}
 		defer os.RemoveAll(tmp)
-		if _, err := h.run(ctx, gitOpts{}, "init", "--quiet", "--bare", "--initial-branch="+DefaultBranch, tmp); err != nil {
+		if _, err := h.run(ctx, gitOpts{}, "init", "--quiet", "--bare", "--template=", "--initial-branch="+DefaultBranch, tmp); err != nil {
 			return fmt.Errorf("create repo %s: %w", key, err)
 		}
 		// Pushes over smart HTTP are allowed without authentication: the
