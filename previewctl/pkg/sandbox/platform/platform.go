@@ -1,0 +1,295 @@
+// Package platform assembles the whole sandbox: the data plane (S3, Lambda,
+// API Gateway), the GitHub stand-in on real git, the Spacelift stand-in, and
+// the CI steps of package.yml and preview.yml run as the same Go code. It is
+// what `previewctl sandbox up` and `make demo` run.
+//
+// The wiring is the production flow with endpoints swapped: a PR event
+// builds and uploads the artifact with service/artifact, renders the
+// environment file with envfile, and writes it to the manager directory with
+// the update-file-action's Apply through the GitHub stand-in's HTTP API; the
+// git host's push event then reaches the Spacelift engine, whose manager run
+// reads that file and whose trigger policy redeploys the environment.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"preview-environments/policies"
+	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/githost"
+	"preview-environments/previewctl/pkg/sandbox/spacelift"
+	"preview-environments/service/artifact"
+)
+
+// Defaults for the sandbox's names.
+const (
+	DefaultOwner   = "sandbox"
+	DefaultRepo    = "preview-environments"
+	DefaultService = "hello-service"
+	DefaultBranch  = "main"
+	ManagerStackID = "manager-hello-service"
+)
+
+// Config configures a Platform.
+type Config struct {
+	Sandbox sandbox.Config
+	// RepoRoot is the monorepo working tree imported as the default branch.
+	RepoRoot string
+	Owner    string
+	Repo     string
+	Service  string
+	// Arch is the architecture artifacts are built for; the emulator runs
+	// them on this machine, so it defaults to the host's.
+	Arch string
+	// TTL of rendered environments.
+	TTL time.Duration
+	// WaitTimeout bounds how long a preview waits for its URL to serve the
+	// PR head before the PR's status says failed.
+	WaitTimeout time.Duration
+	// Progress receives start-up lines (nil discards).
+	Progress io.Writer
+	Log      *slog.Logger
+}
+
+// Platform is a running sandbox with its control plane.
+type Platform struct {
+	cfg    Config
+	SB     *sandbox.Sandbox
+	Git    *githost.Host
+	Engine *spacelift.Engine
+	ci     *ci
+	stop   []func()
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+	ready  chan struct{}
+	began  time.Time
+}
+
+// Open starts everything but the listener's serving loop (Serve).
+func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
+	if cfg.Owner == "" {
+		cfg.Owner = DefaultOwner
+	}
+	if cfg.Repo == "" {
+		cfg.Repo = DefaultRepo
+	}
+	if cfg.Service == "" {
+		cfg.Service = DefaultService
+	}
+	if cfg.Arch == "" {
+		cfg.Arch = runtime.GOARCH
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 7 * 24 * time.Hour
+	}
+	if cfg.WaitTimeout <= 0 {
+		cfg.WaitTimeout = 2 * time.Minute
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Sandbox.Progress == nil {
+		cfg.Sandbox.Progress = cfg.Progress
+	}
+	if cfg.Sandbox.Log == nil {
+		cfg.Sandbox.Log = cfg.Log
+	}
+	if cfg.RepoRoot == "" {
+		return nil, errors.New("platform: RepoRoot (the monorepo to import) is empty")
+	}
+	begin := time.Now()
+	// The platform's goroutines live until Close, not until the caller's
+	// start-up context ends.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p := &Platform{cfg: cfg, cancel: cancel, ready: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	if p.SB, err = sandbox.Open(ctx, cfg.Sandbox); err != nil {
+		return nil, err
+	}
+	t := time.Now()
+	if p.Git, err = githost.New(ctx, cfg.Sandbox.DataDir, p.SB.DB()); err != nil {
+		return nil, err
+	}
+	if err := p.Git.CreateRepo(ctx, cfg.Owner, cfg.Repo); err != nil && !errors.Is(err, githost.ErrExists) {
+		return nil, fmt.Errorf("create %s/%s: %w", cfg.Owner, cfg.Repo, err)
+	}
+	imp, err := p.Git.ImportWorkingTree(ctx, cfg.RepoRoot, cfg.Owner, cfg.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", cfg.RepoRoot, err)
+	}
+	fmt.Fprintf(cfg.Progress, "sandbox: git host %s/%s, %s imported as %s at %s (%d ms)\n",
+		cfg.Owner, cfg.Repo, cfg.RepoRoot, DefaultBranch, short(imp.SHA), time.Since(t).Milliseconds())
+
+	t = time.Now()
+	eval, err := policies.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.Engine, err = spacelift.New(ctx, p.SB.DB(), p.Git.Source(), eval, dataPlane{p.SB}, spacelift.Config{
+		Repository: cfg.Owner + "/" + cfg.Repo, DefaultBranch: DefaultBranch, Manager: ManagerStackID,
+		Shared: spacelift.Shared{
+			SpaceID: "root", Repository: cfg.Repo, DomainName: cfg.Service + ".localhost", HostedZoneID: "SANDBOX",
+			CertificateARN: "arn:aws:acm:us-east-1:000000000000:certificate/sandbox", AWSIntegrationID: "sandbox",
+			ArtifactBucket: p.SB.Bucket(), AWSRegion: "us-east-1", OpenTofuVersion: "1.10.6",
+		},
+		Logger: cfg.Log, TempDir: filepath.Join(cfg.Sandbox.DataDir, "tmp"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Sandbox.DataDir, "tmp"), 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "sandbox: Spacelift stand-in, manager stack %s, policies compiled (%d ms)\n",
+		ManagerStackID, time.Since(t).Milliseconds())
+
+	gh, err := github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithEnterpriseURLs(p.SB.URL()+githost.APIPrefix, p.SB.URL()+githost.APIPrefix)
+	if err != nil {
+		return nil, err
+	}
+	s3c, err := artifact.NewS3Client(ctx, artifact.S3Options{Endpoint: p.SB.S3Endpoint(), PathStyle: true,
+		AccessKeyID: "sandbox", SecretAccessKey: "sandbox", Region: "us-east-1"})
+	if err != nil {
+		return nil, err
+	}
+	p.ci, err = newCI(ctx, p, gh, s3c)
+	if err != nil {
+		return nil, err
+	}
+
+	p.SB.Handle(githost.APIPrefix, p.Git.Handler())
+	p.SB.Handle(githost.GitPrefix, p.Git.Handler())
+	p.SB.Handle("/api/spacelift/", http.StripPrefix("/api/spacelift", p.Engine.Handler()))
+	p.mountAPI()
+
+	// Pushes reach Spacelift; PR events reach the CI emulation.
+	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) {
+		if ev.Type != githost.EventPush || ev.Push == nil {
+			return
+		}
+		push := spacelift.PushEvent{Repository: ev.Owner + "/" + ev.Repo, Branch: ev.Push.Branch, Before: ev.Push.Before,
+			After: ev.Push.After, AffectedFiles: ev.Push.Files, Author: ev.Push.Pusher, Message: ev.Push.Message}
+		if err := p.Engine.HandlePush(runCtx, push); err != nil && runCtx.Err() == nil {
+			cfg.Log.Error("push to spacelift", "err", err)
+		}
+	}))
+	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) { p.ci.handle(runCtx, ev) }))
+
+	if err := p.Engine.Start(runCtx); err != nil {
+		return nil, err
+	}
+	p.began = begin
+	return p, nil
+}
+
+// Serve answers requests until ctx is done. The start-up steps that go
+// through the sandbox's own HTTP endpoints (S3, the contents API) run once
+// it answers; Ready is closed after them.
+func (p *Platform) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- p.SB.Serve(ctx) }()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer close(p.ready)
+		// Like package.yml on the default branch: latest.zip must exist
+		// before any environment on `latest` can run.
+		if err := p.ci.ensureLatest(ctx); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(p.cfg.Progress, "sandbox: warning: %v\n", err)
+			p.cfg.Log.Error("build latest.zip", "err", err)
+		}
+		if err := p.ci.reconcile(ctx); err != nil && ctx.Err() == nil {
+			p.cfg.Log.Warn("reconcile previews", "err", err)
+		}
+		fmt.Fprintf(p.cfg.Progress, "sandbox: ready in %d ms: dashboard and API at %s\n",
+			time.Since(p.began).Milliseconds(), p.SB.URL())
+	}()
+	return <-errc
+}
+
+// Ready is closed once the sandbox serves and its start-up steps are done.
+func (p *Platform) Ready() <-chan struct{} { return p.ready }
+
+// Close stops the control plane, then the data plane.
+func (p *Platform) Close() error {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	for _, s := range p.stop {
+		s()
+	}
+	p.wg.Wait()
+	if p.ci != nil {
+		p.ci.wait()
+	}
+	if p.Engine != nil {
+		p.Engine.Wait()
+	}
+	var errs []error
+	if p.Git != nil {
+		errs = append(errs, p.Git.Close())
+	}
+	if p.SB != nil {
+		errs = append(errs, p.SB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// EnvironmentURL is where an environment answers (with a trailing slash).
+func (p *Platform) EnvironmentURL(id string) string {
+	return sandbox.EnvironmentURL(p.SB.Addr(), id, p.cfg.Service)
+}
+
+// Config returns the effective configuration.
+func (p *Platform) Config() Config { return p.cfg }
+
+// dataPlane adapts the sandbox's deploy API to the engine's DataPlane.
+type dataPlane struct{ sb *sandbox.Sandbox }
+
+func (d dataPlane) Deploy(ctx context.Context, f spacelift.Function) error {
+	routes := make([]string, 0, len(f.Routes))
+	for _, r := range f.Routes {
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	version := strings.TrimSuffix(f.ArtifactKey, ".zip")
+	_, err := d.sb.Deploy(ctx, sandbox.Deployment{ID: f.EnvironmentID, Service: f.Service, Version: version,
+		ArtifactKey: f.ArtifactKey, Env: f.Env, TimeoutSeconds: int(f.Timeout / time.Second), Routes: routes})
+	return err
+}
+
+// Remove is idempotent: an environment whose first run never deployed has
+// nothing to destroy, and that is a successful destroy.
+func (d dataPlane) Remove(ctx context.Context, id string) error {
+	err := d.sb.Remove(ctx, id)
+	if errors.Is(err, sandbox.ErrNoEnvironment) {
+		return nil
+	}
+	return err
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
