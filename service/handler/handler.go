@@ -1,5 +1,6 @@
 // Package handler answers API Gateway REST API (v1) proxy events for the
-// hello service: GET / and GET /hello say "<code_version>: Hello world".
+// hello service: GET / and GET /hello say "<code_version>: <greeting>", the
+// greeting being PREVIEW_GREETING when infra sets it, else "Hello world".
 package handler
 
 import (
@@ -20,6 +21,13 @@ import (
 // environment's ID.
 const EnvEnvironmentID = "PREVIEW_ENVIRONMENT_ID"
 
+// EnvGreeting is the optional environment variable infra may set to change
+// the message; it lets an infra-only change be visible at the URL.
+const EnvGreeting = "PREVIEW_GREETING"
+
+// DefaultGreeting is the message when EnvGreeting is unset or empty.
+const DefaultGreeting = "Hello world"
+
 // Allow lists the methods the routes answer.
 const Allow = "GET, HEAD"
 
@@ -33,6 +41,9 @@ type Config struct {
 	Commit string
 	// EnvironmentID is the preview environment's ID (from EnvEnvironmentID).
 	EnvironmentID string
+	// Greeting is the message (from EnvGreeting); empty means
+	// DefaultGreeting.
+	Greeting string
 	// Logger receives one JSON line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -48,6 +59,9 @@ func New(cfg Config) *Handler {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Greeting == "" {
+		cfg.Greeting = DefaultGreeting
 	}
 	return &Handler{cfg: cfg, log: log}
 }
@@ -78,10 +92,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		resp = h.errorResponse(http.StatusMethodNotAllowed, "method not allowed", req.Path, wantJSON)
 		resp.Headers["Allow"] = Allow
 	case wantJSON:
-		b, _ := json.Marshal(Hello{Version: h.cfg.Version, Commit: h.cfg.Commit, Environment: h.cfg.EnvironmentID, Message: "Hello world"})
+		b, _ := json.Marshal(Hello{Version: h.cfg.Version, Commit: h.cfg.Commit, Environment: h.cfg.EnvironmentID, Message: h.cfg.Greeting})
 		resp = response(http.StatusOK, "application/json", string(b))
 	default:
-		resp = response(http.StatusOK, "text/plain; charset=utf-8", h.cfg.Version+": Hello world")
+		resp = response(http.StatusOK, "text/plain; charset=utf-8", h.cfg.Version+": "+h.cfg.Greeting)
 	}
 	if req.HTTPMethod == http.MethodHead {
 		resp.Headers["Content-Length"] = strconv.Itoa(len(resp.Body))

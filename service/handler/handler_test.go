@@ -123,6 +123,44 @@ func TestHandle(t *testing.T) {
 	}
 }
 
+// TestGreeting: the message comes from Config.Greeting (PREVIEW_GREETING),
+// in both the text and the JSON answer, with "Hello world" when unset.
+func TestGreeting(t *testing.T) {
+	tests := []struct {
+		name     string
+		greeting string
+		want     string
+	}{
+		{name: "unset is the default", greeting: "", want: handler.DefaultGreeting},
+		{name: "set by infra", greeting: "Hello from infra", want: "Hello from infra"},
+		{name: "kept verbatim", greeting: "  Grüß dich: <b>&</b>  ", want: "  Grüß dich: <b>&</b>  "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := handler.New(handler.Config{Version: sha, Commit: sha, EnvironmentID: "abcd1234", Greeting: tc.greeting})
+			text, err := h.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := sha + ": " + tc.want; text.StatusCode != 200 || text.Body != want {
+				t.Errorf("text: %d %q, want 200 %q", text.StatusCode, text.Body, want)
+			}
+			js, err := h.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/",
+				Headers: map[string]string{"Accept": "application/json"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got handler.Hello
+			if err := json.Unmarshal([]byte(js.Body), &got); err != nil {
+				t.Fatalf("json body %q: %v", js.Body, err)
+			}
+			if got.Message != tc.want {
+				t.Errorf("json message %q, want %q", got.Message, tc.want)
+			}
+		})
+	}
+}
+
 func TestNilLoggerIsSafe(t *testing.T) {
 	resp, err := handler.New(handler.Config{Version: sha}).Handle(context.Background(),
 		events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/"})

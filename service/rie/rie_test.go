@@ -129,6 +129,44 @@ func TestInvokeRunsTheRealBootstrap(t *testing.T) {
 	}
 }
 
+// TestBootstrapReadsGreeting: the real bootstrap takes its message from
+// PREVIEW_GREETING in the function's environment (what infra sets), and
+// says "Hello world" without it.
+func TestBootstrapReadsGreeting(t *testing.T) {
+	boot := hostBootstrap(t)
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"unset", nil, testVersion + ": Hello world"},
+		{"empty", []string{"PREVIEW_GREETING="}, testVersion + ": Hello world"},
+		{"set by infra", []string{"PREVIEW_GREETING=Hello from infra"}, testVersion + ": Hello from infra"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			p, err := rie.Start(ctx, rie.Options{BootstrapPath: boot, RIEPath: testbin.RIE(t), Env: tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Stop()
+			out, err := p.Invoke(ctx, event(t, "GET", "/hello", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp events.APIGatewayProxyResponse
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatalf("decode %s: %v", out, err)
+			}
+			if resp.StatusCode != 200 || resp.Body != tc.want {
+				t.Errorf("got %d %q, want 200 %q", resp.StatusCode, resp.Body, tc.want)
+			}
+		})
+	}
+}
+
 func TestStopKillsEmulatorAndBootstrap(t *testing.T) {
 	boot := hostBootstrap(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -25,6 +25,7 @@ func main() {
 		Version:       version,
 		Commit:        commit,
 		EnvironmentID: os.Getenv(handler.EnvEnvironmentID),
+		Greeting:      os.Getenv(handler.EnvGreeting),
 		Logger:        log,
 	})
 	lambda.Start(h.Handle)
