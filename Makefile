@@ -26,6 +26,11 @@ export TF_CLI_CONFIG_FILE := $(ROOT)/.cache/tf/cli.tfrc
 GO_MODULES := $(shell sed -n 's|^[[:space:]]*\./\([^[:space:]]*\)$$|\1|p' $(ROOT)/go.work)
 GO_PKGS    := $(addprefix ./,$(addsuffix /...,$(GO_MODULES)))
 
+# Pinned tools every fragment may depend on. Defined here, before the
+# fragments are read, because make expands prerequisites as it reads them.
+TOOLS_STAMP := $(BIN)/.tools-stamp
+TOFU        := $(BIN)/tofu
+
 # Aggregates that fragments append to.
 BUILD_TARGETS :=
 TEST_TARGETS  :=

@@ -2,9 +2,6 @@
 # Built with GOWORK=off: the tool modules are not part of the workspace, so
 # their dependency versions never leak into the project's build list.
 
-TOOLS_STAMP := $(BIN)/.tools-stamp
-TOFU        := $(BIN)/tofu
-
 TOOLS_TARGETS += $(TOOLS_STAMP)
 
 $(TOOLS_STAMP): $(ROOT)/tools/go.mod $(ROOT)/tools/go.sum
