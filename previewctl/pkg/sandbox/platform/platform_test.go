@@ -114,10 +114,10 @@ func handlerWith(t testing.TB, greeting string) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `": Hello world"`) {
+	if !strings.Contains(string(b), `DefaultGreeting = "Hello world"`) {
 		t.Fatalf("%s no longer holds the greeting this test edits", path)
 	}
-	return map[string][]byte{path: []byte(strings.ReplaceAll(string(b), `": Hello world"`, `": `+greeting+`"`))}
+	return map[string][]byte{path: []byte(strings.ReplaceAll(string(b), `DefaultGreeting = "Hello world"`, `DefaultGreeting = "`+greeting+`"`))}
 }
 
 // TestPullRequestLifecycle is the production flow on the sandbox: a PR that
