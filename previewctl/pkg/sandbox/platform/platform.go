@@ -29,6 +29,7 @@ import (
 
 	"preview-environments/policies"
 	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/dashboard"
 	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 	"preview-environments/service/artifact"
@@ -181,6 +182,7 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	p.SB.Handle(githost.GitPrefix, p.Git.Handler())
 	p.SB.Handle("/api/spacelift/", http.StripPrefix("/api/spacelift", p.Engine.Handler()))
 	p.mountAPI()
+	dashboard.New(dashboard.Source{Sandbox: p.SB, Engine: p.Engine, Previews: dashboard.PreviewsFrom(p.Previews), Service: cfg.Service}).Mount(p.SB.Handle)
 
 	// Pushes reach Spacelift; PR events reach the CI emulation.
 	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) {

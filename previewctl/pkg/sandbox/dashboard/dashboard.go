@@ -1,0 +1,278 @@
+// Package dashboard serves the sandbox's live page: environments with their
+// PR, code version and state, the Spacelift stand-in's stacks and runs (state
+// history, cause, log), and the latest policy evaluations.
+//
+// The server renders everything with html/template; the page's small script
+// only swaps in fragments the server rendered, which it receives as
+// server-sent events whenever the engine reports a change or the periodic
+// check sees different content. Without JavaScript the page still reads (and
+// refreshes itself every ten seconds).
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/spacelift"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Paths the dashboard answers besides the page itself ("GET /{$}").
+const (
+	FragmentPath = "/dashboard/fragment"
+	EventsPath   = "/dashboard/events"
+	StaticPrefix = "/dashboard/static/"
+)
+
+// Preview is a PR's preview in the platform API's JSON shape (GET /api/prs);
+// the dashboard reads that contract rather than the platform's Go type so
+// the platform can mount the dashboard without an import cycle.
+type Preview struct {
+	Owner         string    `json:"owner"`
+	Repo          string    `json:"repo"`
+	Number        int       `json:"number"`
+	EnvironmentID string    `json:"environment_id"`
+	State         string    `json:"state"`
+	Version       string    `json:"version"`
+	HeadSHA       string    `json:"head_sha"`
+	URL           string    `json:"url"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// PreviewsFunc lists the previews of every PR.
+type PreviewsFunc func(context.Context) ([]Preview, error)
+
+// PreviewsFrom adapts any lister whose items marshal to the Preview JSON
+// shape (the platform's Previews method).
+func PreviewsFrom[T any](list func(context.Context) ([]T, error)) PreviewsFunc {
+	return func(ctx context.Context) ([]Preview, error) {
+		items, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(items)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: encode previews: %w", err)
+		}
+		var out []Preview
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, fmt.Errorf("dashboard: decode previews: %w", err)
+		}
+		return out, nil
+	}
+}
+
+// Source is what the dashboard shows.
+type Source struct {
+	Sandbox  *sandbox.Sandbox
+	Engine   *spacelift.Engine
+	Previews PreviewsFunc
+	// Service is the default service name for environments without a stack.
+	Service string
+}
+
+// Limits keep a page that stays open for days cheap to render.
+const (
+	runsPerStack   = 8
+	orphanRuns     = 20
+	logLinesPerRun = 300
+	evaluations    = 25
+	// checkEvery is how often an open event stream re-renders to catch
+	// changes the engine does not announce (CI steps, ages, expiries).
+	checkEvery = time.Second
+	pingEvery  = 15 * time.Second
+)
+
+// Dashboard is the page and its event stream.
+type Dashboard struct {
+	src    Source
+	tmpl   *template.Template
+	static http.Handler
+	now    func() time.Time
+
+	mu   sync.Mutex
+	down map[*http.Server]chan struct{}
+}
+
+// New prepares the dashboard; Mount adds it to the sandbox's mux.
+func New(src Source) *Dashboard {
+	if src.Service == "" {
+		src.Service = "hello-service"
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return &Dashboard{
+		src:    src,
+		tmpl:   template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")),
+		static: http.StripPrefix(StaticPrefix, http.FileServerFS(sub)),
+		now:    time.Now,
+		down:   map[*http.Server]chan struct{}{},
+	}
+}
+
+// Mount registers the page, its fragment, its event stream and its assets;
+// only these paths, so the sandbox's other routes keep their own 404s.
+func (d *Dashboard) Mount(handle func(pattern string, h http.Handler)) {
+	handle("GET /{$}", http.HandlerFunc(d.page))
+	handle("GET "+FragmentPath, http.HandlerFunc(d.fragment))
+	handle("GET "+EventsPath, http.HandlerFunc(d.events))
+	handle("GET "+StaticPrefix, d.static)
+}
+
+func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
+	v := d.collect(r.Context())
+	d.write(w, "page", v)
+}
+
+func (d *Dashboard) fragment(w http.ResponseWriter, r *http.Request) {
+	v := d.collect(r.Context())
+	d.write(w, "fragment", v)
+}
+
+func (d *Dashboard) write(w http.ResponseWriter, name string, v View) {
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		http.Error(w, "dashboard: render "+name+": "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// events streams the rendered fragment whenever it changes: at once on
+// connect, soon after every engine event, and on a periodic check for what
+// the engine does not announce.
+func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "dashboard: streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	ctx := r.Context()
+	engineEvents, cancel := d.src.Engine.Subscribe()
+	defer cancel()
+	down := d.shutdownSignal(r)
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	// A client that lost the stream comes back quickly.
+	fmt.Fprint(w, "retry: 1000\n\n")
+
+	var last [32]byte
+	send := func() error {
+		var buf bytes.Buffer
+		if err := d.tmpl.ExecuteTemplate(&buf, "fragment", d.collect(ctx)); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		if sum == last {
+			return nil
+		}
+		last = sum
+		if err := writeEvent(w, "fragment", buf.Bytes()); err != nil {
+			return err
+		}
+		flusher.Flush()
+		return nil
+	}
+	if err := send(); err != nil {
+		return
+	}
+	check := time.NewTicker(checkEvery)
+	defer check.Stop()
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	// Engine events come in bursts (one per state of a run); one render
+	// after a short quiet spell covers a burst.
+	var debounce <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-down:
+			return
+		case <-engineEvents:
+			if debounce == nil {
+				debounce = time.After(50 * time.Millisecond)
+			}
+		case <-debounce:
+			debounce = nil
+			if send() != nil {
+				return
+			}
+		case <-check.C:
+			if send() != nil {
+				return
+			}
+		case <-ping.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+// writeEvent writes one server-sent event; every line of data gets its own
+// "data:" field, as the format requires.
+func writeEvent(w http.ResponseWriter, name string, data []byte) error {
+	var buf bytes.Buffer
+	buf.WriteString("event: " + name + "\n")
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		buf.WriteString("data: ")
+		buf.Write(bytes.TrimSuffix(line, []byte("\r")))
+		buf.WriteByte('\n')
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// shutdownSignal is closed when the serving http.Server shuts down: an
+// event stream never goes idle, so without it Shutdown would wait out its
+// whole grace period for every open browser tab.
+func (d *Dashboard) shutdownSignal(r *http.Request) <-chan struct{} {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ch, ok := d.down[srv]
+	if !ok {
+		ch = make(chan struct{})
+		d.down[srv] = ch
+		srv.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
+}
+
+// errText is what a failed read shows on the page instead of the section.
+func errText(what string, err error) string {
+	if errors.Is(err, context.Canceled) {
+		return ""
+	}
+	return what + ": " + err.Error()
+}
