@@ -12,6 +12,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -28,6 +30,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"preview-environments/policies"
+	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/dashboard"
 	"preview-environments/previewctl/pkg/sandbox/githost"
@@ -134,9 +137,19 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	if err := p.Git.CreateRepo(ctx, cfg.Owner, cfg.Repo); err != nil && !errors.Is(err, githost.ErrExists) {
 		return nil, fmt.Errorf("create %s/%s: %w", cfg.Owner, cfg.Repo, err)
 	}
+	// Environment files are state the CI steps wrote on main, absent from
+	// the working tree: a restart's import must not erase them, or every
+	// environment would be destroyed and the live ones never rendered again.
+	envFiles, err := p.environmentFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
 	imp, err := p.Git.ImportWorkingTree(ctx, cfg.RepoRoot, cfg.Owner, cfg.Repo)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", cfg.RepoRoot, err)
+	}
+	if err := p.restoreEnvironmentFiles(ctx, imp.SHA, envFiles); err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(cfg.Progress, "sandbox: git host %s/%s, %s imported as %s at %s (%d ms)\n",
 		cfg.Owner, cfg.Repo, cfg.RepoRoot, DefaultBranch, short(imp.SHA), time.Since(t).Milliseconds())
@@ -294,4 +307,47 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
+}
+
+// environmentFiles reads the environment files on the default branch (none
+// before the first import).
+func (p *Platform) environmentFiles(ctx context.Context) (map[string][]byte, error) {
+	if _, err := p.Git.Head(ctx, p.cfg.Owner, p.cfg.Repo, DefaultBranch); errors.Is(err, githost.ErrNotFound) {
+		return nil, nil
+	}
+	tree, err := p.Git.ReadTree(ctx, p.cfg.Owner, p.cfg.Repo, DefaultBranch, "manager")
+	if err != nil {
+		return nil, fmt.Errorf("read environment files on %s: %w", DefaultBranch, err)
+	}
+	out := map[string][]byte{}
+	for name, f := range tree {
+		dir, base := path.Split(name)
+		if f.Mode.IsRegular() && envfile.IsEnvFileName(base) && path.Base(dir) == "environments" {
+			out[name] = f.Content
+		}
+	}
+	return out, nil
+}
+
+// restoreEnvironmentFiles commits back, on top of the import, the
+// environment files it dropped or changed.
+func (p *Platform) restoreEnvironmentFiles(ctx context.Context, head string, files map[string][]byte) error {
+	now, err := p.environmentFiles(ctx)
+	if err != nil {
+		return err
+	}
+	changes := map[string][]byte{}
+	for name, b := range files {
+		if !bytes.Equal(now[name], b) {
+			changes[name] = b
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := p.Git.CommitFiles(ctx, p.cfg.Owner, p.cfg.Repo, DefaultBranch, head, changes,
+		fmt.Sprintf("Restore %d environment file(s) the working tree import dropped", len(changes))); err != nil {
+		return fmt.Errorf("restore environment files on %s: %w", DefaultBranch, err)
+	}
+	return nil
 }
