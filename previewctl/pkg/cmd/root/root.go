@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"preview-environments/previewctl/pkg/cmd/demo"
 	"preview-environments/previewctl/pkg/cmd/gc"
 	"preview-environments/previewctl/pkg/cmd/id"
 	"preview-environments/previewctl/pkg/cmd/ls"
@@ -39,6 +40,7 @@ func New() *cobra.Command {
 	cmd.AddCommand(ls.New())
 	cmd.AddCommand(gc.New())
 	cmd.AddCommand(wait.New())
+	cmd.AddCommand(demo.New())
 	return cmd
 }
 

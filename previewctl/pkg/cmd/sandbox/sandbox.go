@@ -1,136 +1,121 @@
-// Package sandbox is `previewctl sandbox`: up (host the local data plane)
-// and status (ask a running one what it serves).
+// Package sandbox is `previewctl sandbox`: up (host the whole platform on
+// loopback: data plane, GitHub and Spacelift stand-ins, the CI steps),
+// status (what a running one serves) and pr (drive its pull requests).
 package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"preview-environments/previewctl/pkg/cmdutil"
 	sb "preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/platform"
 )
 
 // New returns the `sandbox` command.
 func New() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Run the local sandbox (S3, Lambda and API Gateway stand-ins on loopback)",
+		Short: "Run the local sandbox (GitHub, Spacelift, S3, Lambda and API Gateway stand-ins on loopback) and drive its PRs",
 	}
-	cmd.AddCommand(newUp(), newStatus())
+	cmd.AddCommand(newUp(), newStatus(), newPR())
 	return cmd
 }
 
-// Configure lets the control plane (sandbox part 2) mount its handlers and
-// start its components on the opened sandbox before it serves.
+// Configure lets other parts mount handlers and start components on the
+// opened data plane before it serves.
 var Configure []func(ctx context.Context, s *sb.Sandbox) error
 
 func newUp() *cobra.Command {
 	var addr, data, bucket string
-	var idle time.Duration
+	var idle, wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Start the sandbox and serve until interrupted (SIGINT/SIGTERM)",
-		Args:  cobra.NoArgs,
+		Short: "Start the whole sandbox platform and serve until interrupted (SIGINT/SIGTERM)",
+		Long: `up imports the repository's working tree as branch main of the GitHub
+stand-in, starts the Spacelift stand-in (manager stack, push and trigger
+policies) and the data plane, builds latest.zip, and serves everything on one
+loopback address until SIGINT or SIGTERM. Drive it with
+` + "`previewctl sandbox pr ...`" + ` and look at it with ` + "`previewctl sandbox status`" + `.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
+				return cmdutil.Invalid(err)
+			}
+			if wait <= 0 {
+				return cmdutil.Invalid(fmt.Errorf("--wait-timeout %s: want a positive duration", wait))
+			}
+			root, err := RepoRoot()
+			if err != nil {
 				return err
 			}
 			if data == "" {
-				root, err := RepoRoot()
-				if err != nil {
-					return fmt.Errorf("--data not given and %w", err)
-				}
 				data = filepath.Join(root, ".sandbox")
 			}
+			rie, err := FindRIE(root)
+			if err != nil {
+				return err
+			}
 			stderr := cmd.ErrOrStderr()
-			s, err := sb.Open(cmd.Context(), sb.Config{
-				Addr: addr, DataDir: data, Bucket: bucket, IdleTimeout: idle,
-				Progress: stderr, Verbose: isTerminal(stderr),
-				Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			p, err := platform.Open(cmd.Context(), platform.Config{
+				Sandbox: sb.Config{
+					Addr: addr, DataDir: data, Bucket: bucket, IdleTimeout: idle, RIEPath: rie,
+					Progress: stderr, Verbose: IsTerminal(stderr), Log: log,
+				},
+				RepoRoot: root, WaitTimeout: wait, Progress: stderr, Log: log,
 			})
 			if err != nil {
 				return err
 			}
 			for _, c := range Configure {
-				if err := c(cmd.Context(), s); err != nil {
-					s.Close()
+				if err := c(cmd.Context(), p.SB); err != nil {
+					p.Close()
 					return err
 				}
 			}
-			err = s.Serve(cmd.Context())
+			err = p.Serve(cmd.Context())
+			if cerr := p.Close(); err == nil {
+				err = cerr
+			}
 			fmt.Fprintln(stderr, "sandbox: stopped")
 			return err
 		},
 	}
+	cmdutil.InvalidFlags(cmd)
 	cmd.Flags().StringVar(&addr, "addr", sb.DefaultAddr, "listen address (loopback only)")
 	cmd.Flags().StringVar(&data, "data", "", "data directory (default <repository root>/.sandbox)")
 	cmd.Flags().StringVar(&bucket, "bucket", sb.DefaultBucket, "artifact bucket in the S3 stand-in")
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 5*time.Minute, "stop a function's emulator after it has been idle this long")
+	cmd.Flags().DurationVar(&wait, "wait-timeout", 2*time.Minute, "how long a preview may take to serve its PR head before it is marked failed")
 	return cmd
 }
 
-func newStatus() *cobra.Command {
-	var addr string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show what a running sandbox serves",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
-			defer cancel()
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/status", nil)
-			if err != nil {
-				return err
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("no sandbox answering on %s (start one with `previewctl sandbox up`): %w", addr, err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-			if err != nil {
-				return fmt.Errorf("sandbox on %s: %w", addr, err)
-			}
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("sandbox on %s: /api/status: %s", addr, resp.Status)
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				_, err := out.Write(body)
-				return err
-			}
-			var st sb.Status
-			if err := json.Unmarshal(body, &st); err != nil {
-				return fmt.Errorf("sandbox on %s: /api/status: %w", addr, err)
-			}
-			fmt.Fprintf(out, "sandbox     %s\nS3 endpoint %s (bucket %s)\ndata        %s\n", st.URL, st.S3Endpoint, st.Bucket, st.DataDir)
-			fmt.Fprintf(out, "environments: %d\n", len(st.Environments))
-			for _, e := range st.Environments {
-				fmt.Fprintf(out, "  %-10s %-16s %-12.12s warm=%d/%d  %s\n", e.ID, e.Service, e.Version, e.Warm, e.PoolSize, e.URL)
-			}
-			return nil
-		},
+// FindRIE finds aws-lambda-rie in PATH or the repository's bin/: make puts
+// bin/ on PATH, a person running bin/previewctl may not have.
+func FindRIE(root string) (string, error) {
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p, nil
 	}
-	cmd.Flags().StringVar(&addr, "addr", sb.DefaultAddr, "address of the running sandbox")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON status")
-	return cmd
+	p := filepath.Join(root, "bin", "aws-lambda-rie")
+	if _, err := os.Stat(p); err != nil {
+		return "", errors.New("aws-lambda-rie not found in PATH or bin/: run make tools")
+	}
+	return p, nil
 }
 
 // RepoRoot walks up from the working directory to the folder holding go.work
-// (the monorepo root), where the default data directory lives.
+// (the monorepo root): the tree the sandbox imports as main, and where the
+// default data directory lives.
 func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -142,13 +127,14 @@ func RepoRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no repository root (a folder with go.work) above the working directory: pass --data")
+			return "", errors.New("no repository root (a folder with go.work) above the working directory: run previewctl inside the preview-environments checkout")
 		}
 		dir = parent
 	}
 }
 
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal (progress gets friendlier).
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
