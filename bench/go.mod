@@ -1,0 +1,3 @@
+module preview-environments/bench
+
+go 1.26.0
