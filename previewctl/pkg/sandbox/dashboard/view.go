@@ -77,9 +77,17 @@ type StackView struct {
 // RunView is a run with its log.
 type RunView struct {
 	spacelift.Run
-	Log       []spacelift.LogLine
-	LogCut    int // lines left out at the start
-	TriggerBy string
+	Log    []spacelift.LogLine
+	LogCut int // lines left out at the start
+}
+
+// TriggerRun is the run whose end triggered this one (trigger policy), or "".
+func (r RunView) TriggerRun() string {
+	switch r.TriggeredBy {
+	case "", "destructor", "user":
+		return ""
+	}
+	return r.TriggeredBy
 }
 
 // collect reads everything the page shows. A part that fails to read is
@@ -146,9 +154,6 @@ func (v *View) addErr(what string, err error) {
 
 func (d *Dashboard) runView(ctx context.Context, v *View, r spacelift.Run) RunView {
 	rv := RunView{Run: r}
-	if r.TriggeredBy != "" && r.TriggeredBy != "destructor" && r.TriggeredBy != "user" {
-		rv.TriggerBy = r.TriggeredBy
-	}
 	logs, err := d.src.Engine.Logs(ctx, r.ID)
 	if err != nil {
 		v.addErr("log of run "+r.ID, err)
@@ -231,21 +236,27 @@ func envRow(pv *Preview, st *StackView, deployed bool, urlOf func(id, service st
 		row.URL = urlOf(row.ID, row.Service)
 	}
 	var stackState string
+	applied := false
 	if st != nil {
 		stackState = st.State
+		for _, r := range st.Runs {
+			applied = applied || (r.Type == spacelift.RunTracked && r.State == spacelift.StateFinished)
+		}
 	}
-	row.State = DeriveState(pv, stackState, last, deployed)
+	row.State = DeriveState(pv, stackState, last, deployed, applied)
 	row.Detail = detail(pv, stackState, last, deployed)
 	return row
 }
 
 // DeriveState turns the preview's CI state, the stack's state, its latest
-// run and whether the data plane serves the environment into the one word
-// the page shows. Work under way wins over an earlier failure, so a push
-// that fixes a broken environment shows as updating, not failed.
-func DeriveState(pv *Preview, stackState string, last *spacelift.Run, deployed bool) string {
+// run, whether the data plane serves the environment and whether a tracked
+// run of the stack ever finished into the one word the page shows. Work
+// under way wins over an earlier failure, so a push that fixes a broken
+// environment shows as updating, not failed; the first deploy is creating
+// until its run finishes, even once the function answers.
+func DeriveState(pv *Preview, stackState string, last *spacelift.Run, deployed, applied bool) string {
 	changing := StateCreating
-	if deployed {
+	if deployed && applied {
 		changing = StateUpdating
 	}
 	runActive := last != nil && !spacelift.Terminal(last.State)

@@ -1,0 +1,219 @@
+package dashboard_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/sandbox/platform"
+)
+
+// chromium finds Debian's Chromium; the Makefile's chromium target
+// installs it.
+func chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium not found: run make tools (as root it runs apt-get install -y chromium), or apt-get update && apt-get install -y chromium")
+	return ""
+}
+
+// browser starts headless Chromium with a fresh profile and no traffic of
+// its own (no sync, updates or QUIC probes).
+func browser(t testing.TB) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	// The first action starts the browser, which lives as long as the
+	// context of that action: start it here, without a deadline.
+	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start %s: %v", chromium(t), err)
+	}
+	return ctx, func() { cancelCtx(); cancelAlloc() }
+}
+
+// step runs one browser action with a deadline and fails the test on error.
+func step[T any](t testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// artifactDir is where screenshots go: $TEST_ARTIFACTS when set (CI keeps
+// it), else the test's temporary directory.
+func artifactDir(t testing.TB) string {
+	if d := os.Getenv("TEST_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestBrowserLiveEnvironment opens the dashboard in headless Chromium, opens
+// a PR through the platform, and watches the environment's row appear and
+// turn live in the same page: a marker set on window before the PR must
+// still be there after, so nothing reloaded the page.
+func TestBrowserLiveEnvironment(t *testing.T) {
+	p := openPlatform(t)
+	ctx, cancel := browser(t)
+	defer cancel()
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	text := func(sel chromedp.CSS) string {
+		t.Helper()
+		return strings.TrimSpace(step(t, ctx, "read "+string(sel), chromedp.Text(sel)))
+	}
+
+	step(t, ctx, "open the dashboard", chromedp.Steps(
+		chromedp.Navigate(p.SB.URL()+"/"),
+		chromedp.WaitVisible(css(`#environments`)),
+		chromedp.WaitVisible(css(`#live-status[data-state="live"]`)),
+	))
+	marker := step(t, ctx, "mark the page", chromedp.Evaluate[string](`window.__dashboardMarker = "set before the PR"`))
+
+	pr, err := p.OpenPR(ctx, "feature/dashboard", "Show it on the dashboard", handlerWith(t, "Hello dashboard"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := envfile.ID(pr.Owner, pr.Repo, pr.Number)
+	row := fmt.Sprintf(`tr[data-env-id="%s"]`, id)
+
+	// Record every state the row shows until it is live.
+	var seen []string
+	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		state := step(t, ctx, "read the row's state", chromedp.Evaluate[string](fmt.Sprintf(
+			`(function(){var r=document.querySelector(%q);return r?r.dataset.state:""})()`, row)))
+		if state != "" && (len(seen) == 0 || seen[len(seen)-1] != state) {
+			seen = append(seen, state)
+		}
+		if state == "live" {
+			break
+		}
+		if state == "failed" || time.Now().After(deadline) {
+			pv, _ := p.Preview(context.Background(), pr.Number)
+			t.Fatalf("row %s showed %v, never live; preview %+v", id, seen, pv)
+		}
+	}
+	t.Logf("row %s states seen: %v", id, seen)
+	if seen[0] != "creating" {
+		t.Errorf("the row first showed %q, want creating (the PR's build takes seconds)", seen[0])
+	}
+
+	after := step(t, ctx, "read the marker", chromedp.Evaluate[string](`window.__dashboardMarker || ""`))
+	if after != marker {
+		t.Fatalf("window marker is %q after the update, want %q: the page reloaded", after, marker)
+	}
+	if n := step(t, ctx, "count updates", chromedp.Evaluate[string](`document.body.dataset.updates || "0"`)); n == "0" {
+		t.Fatal("the page shows the row but counted no live update")
+	}
+
+	pv, err := p.Preview(context.Background(), pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	href := step(t, ctx, "read the link", chromedp.AttributeValue(css(row+` td.url a`), "href"))
+	checks := []struct{ what, got, want string }{
+		{"PR", text(css(row + ` td.pr`)), fmt.Sprintf("%s/%s#%d", pr.Owner, pr.Repo, pr.Number)},
+		{"code version", text(css(row + ` td.version`)), pr.HeadSHA[:7]},
+		{"URL", href.Value, pv.URL},
+		{"infra branch", text(css(row + ` td.branch`)), platform.DefaultBranch},
+		{"state", text(css(row + ` td.state`)), "live"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	if exp := text(css(row + ` td.expires`)); !strings.HasPrefix(exp, "in ") {
+		t.Errorf("expiry %q, want a time to come (in ...)", exp)
+	}
+	stackSel := fmt.Sprintf(`#stack-hello-service-%s`, id)
+	if cause := text(css(stackSel + ` table.runs tbody tr[data-state="FINISHED"] td.cause`)); cause == "" {
+		t.Error("the environment's stack shows no finished run with a cause")
+	}
+	if evals := text(css(`#evaluations tbody`)); !strings.Contains(evals, "hello-service-"+id) {
+		t.Errorf("policy evaluations do not mention the environment's stack:\n%s", evals)
+	}
+
+	// A log a person opened stays open across live updates.
+	runID := step(t, ctx, "read the latest run", chromedp.AttributeValue(css(stackSel+` table.runs tbody tr`), "data-run-id")).Value
+	logSel := "#log-" + runID
+	step(t, ctx, "open the latest run's log", chromedp.Click(css(logSel+` summary`)))
+	pr2, err := p.PushPR(ctx, pr.Number, "Greet again", handlerWith(t, "Hello again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "wait for the push to show and go live", chromedp.Steps(
+		chromedp.WaitVisible(css(fmt.Sprintf(`%s td.version code[title="%s"]`, row, pr2.HeadSHA))),
+		chromedp.WaitVisible(css(row+`[data-state="live"]`)),
+	))
+	if step(t, ctx, "read the newest run", chromedp.AttributeValue(css(stackSel+` table.runs tbody tr`), "data-run-id")).Value == runID {
+		t.Fatalf("the push added no run to %s above %s", stackSel, runID)
+	}
+	if !step(t, ctx, "check the log", chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).open`, logSel))) {
+		t.Error("the log a person opened closed itself on a live update")
+	}
+
+	// A second PR, caught while it is still on its way, so the picture
+	// shows more than one state.
+	second, err := p.OpenPR(ctx, "feature/second", "A second preview", handlerWith(t, "Hello second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "wait for the second PR's row", chromedp.WaitVisible(
+		css(fmt.Sprintf(`tr[data-env-id="%s"]`, envfile.ID(second.Owner, second.Repo, second.Number)))))
+	png := step(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+	shot := filepath.Join(artifactDir(t), "dashboard.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", shot, len(png))
+	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+		doc := filepath.Join(repoRoot(t), "docs", "dashboard.png")
+		if err := os.WriteFile(doc, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("updated %s", doc)
+	}
+
+	// The link is a real one: the browser resolves *.localhost to loopback.
+	step(t, ctx, "follow the environment's link", chromedp.Navigate(pv.URL))
+	if body := text(css(`body`)); body != pr2.HeadSHA+": Hello again" {
+		t.Errorf("the environment's URL answers %q, want %q", body, pr2.HeadSHA+": Hello again")
+	}
+}

@@ -1,0 +1,216 @@
+package dashboard_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/dashboard"
+	"preview-environments/previewctl/pkg/sandbox/platform"
+)
+
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, _ := filepath.Abs(".")
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.work not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// openPlatform starts the whole sandbox on a free loopback port, as
+// `previewctl sandbox up` does, with the real monorepo imported.
+func openPlatform(t testing.TB) *platform.Platform {
+	t.Helper()
+	rie, err := exec.LookPath("aws-lambda-rie")
+	if err != nil {
+		t.Fatal("aws-lambda-rie not on PATH: run make tools (make test puts bin/ on PATH)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := platform.Open(ctx, platform.Config{
+		Sandbox:     sandbox.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), RIEPath: rie},
+		RepoRoot:    repoRoot(t),
+		WaitTimeout: 90 * time.Second,
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("open platform: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		p.Close()
+	})
+	select {
+	case <-p.Ready():
+	case <-time.After(3 * time.Minute):
+		t.Fatal("platform not ready after 3 minutes")
+	}
+	return p
+}
+
+// handlerWith is a change to the service, so the PR gets a build and a
+// preview of its own code.
+func handlerWith(t testing.TB, greeting string) map[string][]byte {
+	t.Helper()
+	path := "service/handler/handler.go"
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = `DefaultGreeting = "Hello world"`
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s no longer holds the greeting this test edits", path)
+	}
+	return map[string][]byte{path: []byte(strings.ReplaceAll(string(b), old, `DefaultGreeting = "`+greeting+`"`))}
+}
+
+func httpGet(t testing.TB, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: read: %v", url, err)
+	}
+	return resp, string(b)
+}
+
+// TestRoutes: the dashboard answers its own paths and leaves every other
+// path to the sandbox's routes (an unknown API path stays a 404, not a page).
+func TestRoutes(t *testing.T) {
+	p := openPlatform(t)
+	base := p.SB.URL()
+	tests := []struct {
+		path        string
+		code        int
+		contentType string
+		contains    []string
+	}{
+		{"/", 200, "text/html; charset=utf-8", []string{
+			`<main id="main"`, `<section id="environments"`, `aria-live="polite"`, `<section id="stacks"`,
+			`<section id="evaluations"`, `<code>` + platform.ManagerStackID + `</code>`, `/dashboard/static/dashboard.js`,
+			`<noscript><meta http-equiv="refresh"`, "No environments yet",
+		}},
+		{dashboard.FragmentPath, 200, "text/html; charset=utf-8", []string{`<section id="environments"`, `<section id="stacks"`}},
+		{dashboard.StaticPrefix + "dashboard.js", 200, "text/javascript; charset=utf-8", []string{"EventSource"}},
+		{dashboard.StaticPrefix + "dashboard.css", 200, "text/css; charset=utf-8", []string{".badge"}},
+		{dashboard.StaticPrefix + "missing.js", 404, "", nil},
+		{"/no-such-page", 404, "", nil},
+		{"/api/status", 200, "application/json", []string{`"url"`}},
+		{"/api/spacelift/stacks", 200, "application/json", []string{platform.ManagerStackID}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := httpGet(t, base+tc.path)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d; body %.300s", resp.StatusCode, tc.code, body)
+			}
+			if tc.contentType != "" && resp.Header.Get("Content-Type") != tc.contentType {
+				t.Errorf("Content-Type %q, want %q", resp.Header.Get("Content-Type"), tc.contentType)
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(body, want) {
+					t.Errorf("body lacks %q:\n%.2000s", want, body)
+				}
+			}
+			if strings.Contains(body, "http://") && strings.Contains(body, "<script src=\"http") {
+				t.Errorf("page loads an external script")
+			}
+		})
+	}
+}
+
+// TestEventStream: the stream sends the fragment at once, then a new one
+// when a PR's environment appears, without being asked again.
+func TestEventStream(t *testing.T) {
+	p := openPlatform(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.SB.URL()+dashboard.EventsPath, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q, want text/event-stream", ct)
+	}
+	events := make(chan string, 64)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		var name string
+		var data []string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if name == "fragment" {
+					events <- strings.Join(data, "\n")
+				}
+				name, data = "", nil
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			}
+		}
+	}()
+	next := func(what string) string {
+		t.Helper()
+		select {
+		case f, ok := <-events:
+			if !ok {
+				t.Fatalf("stream ended while waiting for %s", what)
+			}
+			return f
+		case <-ctx.Done():
+			t.Fatalf("no fragment event for %s", what)
+		}
+		return ""
+	}
+	first := next("the first fragment")
+	if !strings.Contains(first, `<section id="environments"`) || !strings.Contains(first, "No environments yet") {
+		t.Fatalf("first fragment is not the empty environments view:\n%.1500s", first)
+	}
+	pr, err := p.OpenPR(ctx, "feature/stream", "Stream test", handlerWith(t, "Hello stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := envfile.ID(pr.Owner, pr.Repo, pr.Number)
+	row := `data-env-id="` + id + `" data-state="live"`
+	for {
+		f := next("environment " + id + " live")
+		if f == first {
+			t.Fatal("the stream sent a fragment that did not change")
+		}
+		first = f
+		if strings.Contains(f, row) {
+			break
+		}
+	}
+}
