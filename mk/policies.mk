@@ -10,14 +10,13 @@ OPA_COVERAGE_MIN := 90
 TOOLS_TARGETS += $(OPA)
 TEST_TARGETS  += opa-test
 LINT_TARGETS  += opa-check opa-fmt-check
-BENCH_TARGETS += bench-policies
 
 # Rebuilt when the module or the builtin changes; a cold build is ~1 minute.
 $(OPA): $(POLICIES_DIR)/go.mod $(POLICIES_DIR)/go.sum $(filter-out %_test.go,$(wildcard $(POLICIES_DIR)/*.go)) $(POLICIES_DIR)/cmd/opa/main.go
 	@mkdir -p $(BIN)
 	cd $(POLICIES_DIR) && go build -o $(OPA) ./cmd/opa
 
-.PHONY: opa-test opa-check opa-fmt-check opa-unit bench-policies
+.PHONY: opa-test opa-check opa-fmt-check opa-unit
 
 opa-check: $(OPA) ## opa check --strict on the policies and their tests
 	cd $(POLICIES_DIR) && $(OPA) check --strict $(notdir $(POLICY_REGO))
@@ -31,6 +30,3 @@ opa-unit: $(OPA)
 		{ echo "policy coverage is below $(OPA_COVERAGE_MIN)% (see: cd policies && opa test --coverage .)"; exit 1; }
 
 opa-test: opa-check opa-fmt-check opa-unit ## Rego: check --strict, fmt clean, opa test -v, coverage >= 90%
-
-bench-policies: ## trigger/push evaluation benchmarks (10,000 stacks x 50,000 changes)
-	go test -run '^$$' -bench . -benchmem -count 1 ./policies/

@@ -5,16 +5,12 @@
 PREVIEWCTL_DIR := $(ROOT)/previewctl
 
 BUILD_TARGETS += $(BIN)/previewctl
-BENCH_TARGETS += bench-previewctl
 
 # previewctl links the service, policies and update-file-action modules too.
 $(BIN)/previewctl: $(shell find $(PREVIEWCTL_DIR) $(ROOT)/update-file-action $(ROOT)/policies $(ROOT)/service \( -name '*.go' -o -name 'go.mod' -o -name '*.rego' \) -not -name '*_test.go' 2>/dev/null)
 	@mkdir -p $(BIN)
 	cd $(PREVIEWCTL_DIR) && go build -o $@ ./cmd/previewctl
 
-.PHONY: fuzz-previewctl bench-previewctl
+.PHONY: fuzz-previewctl
 fuzz-previewctl: ## fuzz render/parse for FUZZTIME (default 60s): refuse, or round-trip with no live interpolation
 	cd $(PREVIEWCTL_DIR) && go test -run '^$$' -fuzz FuzzRender -fuzztime $(or $(FUZZTIME),60s) ./pkg/envfile
-
-bench-previewctl: ## render/parse/list speed of environment files
-	go test -run '^$$' -bench . -benchmem -count 1 ./previewctl/pkg/envfile

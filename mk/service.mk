@@ -7,7 +7,6 @@ SERVICE_DIR := $(ROOT)/service
 SERVICE_SRC := $(shell find $(SERVICE_DIR) -name '*.go' -not -name '*_test.go') $(SERVICE_DIR)/go.mod $(SERVICE_DIR)/go.sum
 
 BUILD_TARGETS += $(BIN)/package $(BIN)/bootstrap
-BENCH_TARGETS += bench-service
 
 $(BIN)/package: $(SERVICE_SRC)
 	@mkdir -p $(BIN)
@@ -20,15 +19,11 @@ $(BIN)/bootstrap: $(SERVICE_SRC)
 	cd $(SERVICE_DIR) && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 \
 	  go build -trimpath -tags lambda.norpc -ldflags '-s -w -buildid=' -o $@ ./cmd/bootstrap
 
-.PHONY: package bench-service
+.PHONY: package
 ARCH ?= arm64
 OUT  ?= $(ROOT)/.cache/artifacts
 package: $(BIN)/package ## build the service artifact: make package VERSION=<sha|latest> [COMMIT=<sha>]
 	$(BIN)/package --version '$(VERSION)' $(if $(COMMIT),--commit '$(COMMIT)') --arch '$(ARCH)' --out '$(OUT)' --source $(SERVICE_DIR)
-
-bench-service: tools ## handler ns/op, artifact size, cold start under the emulator
-	@mkdir -p $(ROOT)/bench/raw
-	go test -run '^$$' -bench . -benchmem -count 1 ./service/... | tee $(ROOT)/bench/raw/service.txt
 
 .PHONY: service-build
 service-build: $(BIN)/package $(BIN)/bootstrap ## build bin/package and bin/bootstrap only

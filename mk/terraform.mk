@@ -62,8 +62,3 @@ tf-schema-aws: $(TOFU) tf-cli-config ## regenerate test/terraform/testdata/schem
 	  -version $(TF_AWS_VERSION) -captured $$(date -u +%F) -root $(ROOT) infra manager setup \
 	  < "$$tmp/schema.json" > "$$tmp/aws.json" && mv "$$tmp/aws.json" $(ROOT)/test/terraform/testdata/schema/aws.json
 	@echo "wrote test/terraform/testdata/schema/aws.json"
-
-.PHONY: bench-terraform
-BENCH_TARGETS += bench-terraform
-bench-terraform: ## one pass of the offline Terraform checks over every module
-	go test -run '^$$' -bench . -benchmem -count 1 ./test/terraform/
