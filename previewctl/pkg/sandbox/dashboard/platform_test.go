@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,14 @@ func repoRoot(t testing.TB) string {
 // `previewctl sandbox up` does, with the real monorepo imported.
 func openPlatform(t testing.TB) *platform.Platform {
 	t.Helper()
+	p, _ := startPlatform(t)
+	return p
+}
+
+// startPlatform also returns a stop function, which shuts the platform down
+// the way Ctrl-C does and returns Serve's error; cleanup calls it too.
+func startPlatform(t testing.TB) (*platform.Platform, func() error) {
+	t.Helper()
 	rie, err := exec.LookPath("aws-lambda-rie")
 	if err != nil {
 		t.Fatal("aws-lambda-rie not on PATH: run make tools (make test puts bin/ on PATH)")
@@ -53,19 +62,27 @@ func openPlatform(t testing.TB) *platform.Platform {
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ctx) }()
+	var once sync.Once
+	var serveErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			serveErr = <-done
+			p.Close()
+		})
+		return serveErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		p.Close()
 	})
 	select {
 	case <-p.Ready():
 	case <-time.After(3 * time.Minute):
 		t.Fatal("platform not ready after 3 minutes")
 	}
-	return p
+	return p, stop
 }
 
 // handlerWith is a change to the service, so the PR gets a build and a
@@ -212,5 +229,37 @@ func TestEventStream(t *testing.T) {
 		if strings.Contains(f, row) {
 			break
 		}
+	}
+}
+
+// TestStreamEndsOnShutdown: an open event stream never goes idle, so the
+// dashboard ends it when the server shuts down; otherwise every open tab
+// would hold `sandbox up` for the whole shutdown grace period (10 s).
+func TestStreamEndsOnShutdown(t *testing.T) {
+	p, stop := startPlatform(t)
+	resp, err := http.Get(p.SB.URL() + dashboard.EventsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 64)
+	if _, err := io.ReadAtLeast(resp.Body, first, 1); err != nil {
+		t.Fatalf("read the stream's first bytes: %v", err)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, resp.Body); ended <- err }()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	// Well inside the grace period, so a stream that outlives Shutdown fails.
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Fatalf("the stream broke instead of ending: %v", err)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("the event stream is still open 8 s after shutdown began")
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }
