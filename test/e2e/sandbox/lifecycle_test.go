@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -241,4 +242,64 @@ func TestValidMarker(t *testing.T) {
 			t.Errorf("ValidMarker(%q) error %q does not name the marker", tt.marker, err)
 		}
 	}
+}
+
+// phases times the scenario's steps from the backend calls that bound
+// them: OpenPR returns -> Push is called (deploy), Push returns -> Close is
+// called (redeploy), Close is called -> the scenario returns (destroy).
+type phases struct {
+	*Backend
+	opened, pushing, pushed, closing time.Time
+}
+
+func (p *phases) OpenPR(ctx context.Context, c e2e.ServiceChange) (e2e.PR, error) {
+	pr, err := p.Backend.OpenPR(ctx, c)
+	p.opened = time.Now()
+	return pr, err
+}
+
+func (p *phases) Push(ctx context.Context, pr e2e.PR, c e2e.ServiceChange) (string, error) {
+	p.pushing = time.Now()
+	sha, err := p.Backend.Push(ctx, pr, c)
+	p.pushed = time.Now()
+	return sha, err
+}
+
+func (p *phases) Close(ctx context.Context, pr e2e.PR) error {
+	if p.closing.IsZero() {
+		p.closing = time.Now()
+	}
+	return p.Backend.Close(ctx, pr)
+}
+
+// BenchmarkLifecycleSandbox runs the whole scenario b.N times on one
+// platform (each run is a new PR) and reports how long each phase takes
+// as the scenario sees it, polling at SandboxBudget.Poll.
+func BenchmarkLifecycleSandbox(b *testing.B) {
+	rie, err := exec.LookPath("aws-lambda-rie")
+	if err != nil {
+		b.Fatal(ErrNoRIE)
+	}
+	be, err := Open(context.Background(), Config{DataDir: b.TempDir(), RIEPath: rie})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { be.Shutdown() })
+	budget := e2e.SandboxBudget
+	var deploy, redeploy, destroy time.Duration
+	b.ResetTimer()
+	for range b.N {
+		p := &phases{Backend: be}
+		ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout(budget))
+		e2e.Run(ctx, b, p, budget)
+		end := time.Now()
+		cancel()
+		deploy += p.pushing.Sub(p.opened)
+		redeploy += p.closing.Sub(p.pushed)
+		destroy += end.Sub(p.closing)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(deploy.Milliseconds())/n, "ms-deploy/op")
+	b.ReportMetric(float64(redeploy.Milliseconds())/n, "ms-redeploy/op")
+	b.ReportMetric(float64(destroy.Milliseconds())/n, "ms-destroy/op")
 }
