@@ -165,6 +165,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		cfg.Kept(p.SB.Addr())
 	}
 	<-ctx.Done()
+	fmt.Fprintf(cfg.Out, "stopping the sandbox; its state stays in %s\n", cfg.DataDir)
 	return nil
 }
 
