@@ -3,15 +3,19 @@
 package wait
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"preview-environments/previewctl/pkg/cmdutil"
+	"preview-environments/previewctl/pkg/progress"
 	"preview-environments/previewctl/pkg/waitfor"
 )
 
@@ -22,9 +26,11 @@ func New() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "wait --url URL --expect-version V [--timeout D] [--interval D]",
 		Short: "Poll a URL until its body carries the expected version",
-		Long: `Poll URL until a 2xx response body contains the expected version, with
-one progress line per attempt on stderr, then exit 0. On timeout exit 1
-and print the last response.`,
+		Long: `Poll URL until a 2xx response body contains the expected version, then
+exit 0. Progress goes to stderr: on a terminal one status line updated on
+every attempt; elsewhere (CI logs) a line only when the answer changes, and
+a last line with how long it took. On timeout exit 1 and print the last
+response.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, err := url.Parse(rawURL)
@@ -39,8 +45,11 @@ and print the last response.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			last, err := waitfor.Version(ctx, waitfor.Options{URL: rawURL, Expect: expect, Interval: interval, Progress: cmd.ErrOrStderr(), Accept: accept})
+			status := &statusLines{st: progress.New(cmd.ErrOrStderr()), expect: expect}
+			last, err := waitfor.Version(ctx, waitfor.Options{URL: rawURL, Expect: expect, Interval: interval, Progress: status, Accept: accept})
+			status.st.Break()
 			if err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wait: gave up after %s\n", progress.Seconds(status.st.Elapsed()))
 				if last.Status == 0 {
 					fmt.Fprintf(cmd.ErrOrStderr(), "no response: %v\n", last.Err)
 				} else {
@@ -59,4 +68,32 @@ and print the last response.`,
 	f.DurationVar(&interval, "interval", 5*time.Second, "time between attempts")
 	f.StringVar(&accept, "accept", "", "Accept header to send")
 	return cmd
+}
+
+// statusLines turns waitfor's line per attempt into a status: the attempt
+// number alone is not news, so it does not make a new line in a CI log.
+type statusLines struct {
+	st     *progress.Status
+	expect string
+	buf    []byte
+}
+
+var attemptRE = regexp.MustCompile(`^wait: attempt \d+: `)
+
+func (w *statusLines) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(w.buf[:i])
+		w.buf = w.buf[i+1:]
+		took := progress.Seconds(w.st.Elapsed())
+		if strings.HasSuffix(line, ": serving "+w.expect) {
+			w.st.Done(line + " (after " + took + ")")
+			continue
+		}
+		w.st.Update(attemptRE.ReplaceAllString(line, ""), line+" ("+took+")")
+	}
 }
