@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,11 +64,13 @@ func (l *testLog) stop() { l.mu.Lock(); l.stopped = true; l.mu.Unlock() }
 // Diagnostics see a live environment, not only a destroyed one.
 type probe struct {
 	*Backend
+	pr       e2e.PR // as the scenario passed it to Push
 	liveGone error
 	liveDiag string
 }
 
 func (p *probe) Push(ctx context.Context, pr e2e.PR, change e2e.ServiceChange) (string, error) {
+	p.pr = pr
 	p.liveGone = p.Backend.Gone(ctx, pr)
 	p.liveDiag = p.Backend.Diagnostics(ctx, pr)
 	return p.Backend.Push(ctx, pr, change)
@@ -102,28 +105,29 @@ func TestLifecycleSandbox(t *testing.T) {
 	e2e.Run(ctx, t, p, budget)
 
 	// While live, Gone named all three things that make an environment.
-	pr := e2e.PR{Owner: platform.DefaultOwner, Repo: platform.DefaultRepo, Number: 1}
+	pr := p.pr
+	if pr.EnvironmentID != envfile.ID(pr.Owner, pr.Repo, pr.Number) {
+		t.Errorf("PR %+v: environment ID is not the one envfile derives", pr)
+	}
 	if p.liveGone == nil {
 		t.Fatal("Gone returned nil while the environment was live")
 	}
-	for _, want := range []string{"spacelift stack " + b.StackID(envID(pr)), "data plane still has environment", "gateway still answers 200"} {
+	for _, want := range []string{"spacelift stack " + b.StackID(pr.EnvironmentID), "data plane still has environment", "gateway still answers 200"} {
 		if !strings.Contains(p.liveGone.Error(), want) {
 			t.Errorf("Gone while live = %q, want it to name %q", p.liveGone, want)
 		}
 	}
-	for _, want := range []string{"preview: live", "CI log of PR #1", "wait: ", "spacelift stack " + b.StackID(envID(pr)) + ": state",
-		"FINISHED", "data plane: environment " + envID(pr), "policy evaluations"} {
+	for _, want := range []string{"preview: live", "CI log of PR #" + strconv.Itoa(pr.Number), "wait: ", "spacelift stack " + b.StackID(pr.EnvironmentID) + ": state",
+		"FINISHED", "data plane: environment " + pr.EnvironmentID, "policy evaluations"} {
 		if !strings.Contains(p.liveDiag, want) {
 			t.Errorf("Diagnostics while live does not contain %q:\n%s", want, p.liveDiag)
 		}
 	}
 	// And after the scenario, the preview says so too.
-	if pv, err := b.Platform().Preview(ctx, 1); err != nil || pv.State != platform.PreviewDestroyed {
+	if pv, err := b.Platform().Preview(ctx, pr.Number); err != nil || pv.State != platform.PreviewDestroyed {
 		t.Errorf("preview after the lifecycle: %+v (%v), want %s", pv, err, platform.PreviewDestroyed)
 	}
 }
-
-func envID(pr e2e.PR) string { return envfile.ID(pr.Owner, pr.Repo, pr.Number) }
 
 // failRecorder turns Fatal into a recorded failure, so a test can assert
 // that the scenario fails, and why, without failing itself.
