@@ -88,6 +88,17 @@ func (s *Status) Break() {
 	}
 }
 
+// Clear erases a status line left open on a terminal (lines written next
+// take its place); elsewhere it does nothing.
+func (s *Status) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open {
+		fmt.Fprint(s.w, clearLine)
+		s.open = false
+	}
+}
+
 // Seconds formats a duration for people: "0.4 s", "12.3 s", "2 min 05 s".
 func Seconds(d time.Duration) string {
 	if d < time.Minute {

@@ -3,8 +3,10 @@
 package gc
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"preview-environments/previewctl/pkg/envfile"
 	gcpkg "preview-environments/previewctl/pkg/gc"
 	"preview-environments/previewctl/pkg/managerdir"
+	"preview-environments/previewctl/pkg/progress"
 	"preview-environments/previewctl/pkg/prstate"
 )
 
@@ -109,7 +112,27 @@ func run(cmd *cobra.Command, o *options) error {
 	}
 
 	envs, broken := envfile.ReadManager(mdir, o.service)
+	stderr := cmd.ErrOrStderr()
+	status := progress.New(stderr)
+	lookups := "by TTL only"
+	if opts.Lookup != nil {
+		lookups = "PR states from " + o.apiURL
+	}
+	if opts.Lookup != nil && progress.IsTerminal(stderr) {
+		// Lookups run one after another before any decision is printed:
+		// on a terminal, show which one is under way.
+		opts.Lookup = shownLookup{Lookup: opts.Lookup, status: status}
+	}
+	fmt.Fprintf(stderr, "gc: %d environment files in %s (%d unreadable), %s\n", len(envs)+len(broken), mdir, len(broken), lookups)
+	opts.Progress = clearFirst{status: status, w: stderr}
 	rep, err := gcpkg.Run(cmd.Context(), envs, broken, opts)
+	status.Clear()
+	verb, n := "deleted", len(rep.Deleted)
+	if o.dryRun {
+		verb, n = "would delete", doomed(rep)
+	}
+	fmt.Fprintf(stderr, "gc: done in %s: %s %d of %d environments, %d errors\n",
+		progress.Seconds(status.Elapsed()), verb, n, rep.Total, len(rep.Errors))
 	out := cmd.OutOrStdout()
 	if o.dryRun && !errors.Is(err, gcpkg.ErrGuard) {
 		for _, d := range rep.Decisions {
@@ -122,4 +145,37 @@ func run(cmd *cobra.Command, o *options) error {
 		fmt.Fprintln(out, envfile.FileName(e))
 	}
 	return err
+}
+
+func doomed(rep gcpkg.Report) int {
+	n := 0
+	for _, d := range rep.Decisions {
+		if d.Delete {
+			n++
+		}
+	}
+	return n
+}
+
+// shownLookup shows each PR lookup on the status line (a terminal only:
+// off a terminal the decisions printed afterwards say it all).
+type shownLookup struct {
+	prstate.Lookup
+	status *progress.Status
+}
+
+func (c shownLookup) State(ctx context.Context, owner, repo string, pr int) (prstate.State, error) {
+	c.status.Update("lookup", fmt.Sprintf("gc: asking for the state of %s/%s#%d (%s)", owner, repo, pr, progress.Seconds(c.status.Elapsed())))
+	return c.Lookup.State(ctx, owner, repo, pr)
+}
+
+// clearFirst clears the status line before the pass's own lines.
+type clearFirst struct {
+	status *progress.Status
+	w      io.Writer
+}
+
+func (c clearFirst) Write(p []byte) (int, error) {
+	c.status.Clear()
+	return c.w.Write(p)
 }

@@ -3,9 +3,11 @@ package gc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +115,17 @@ func TestGC(t *testing.T) {
 			r := cmdtest.Run(t, "", args...)
 			if r.Code != tc.code || !strings.Contains(r.Stderr, tc.stderrHas) {
 				t.Fatalf("code %d (want %d)\nstderr:\n%s", r.Code, tc.code, r.Stderr)
+			}
+			// What it looked at first, how long it took and what it did last.
+			if tc.code == 0 {
+				verb := "deleted"
+				if slices.Contains(tc.args, "--dry-run") {
+					verb = "would delete"
+				}
+				summary := fmt.Sprintf(": %s %d of 5 environments, 0 errors\n", verb, tc.stdoutRows)
+				if !strings.HasPrefix(r.Stderr, "gc: 5 environment files in ") || !strings.Contains(r.Stderr, "gc: done in ") || !strings.HasSuffix(r.Stderr, summary) {
+					t.Errorf("stderr lacks the opening line or ends otherwise than %q:\n%s", summary, r.Stderr)
+				}
 			}
 			if rows := strings.Count(r.Stdout, "\n"); rows != tc.stdoutRows {
 				t.Errorf("stdout rows %d, want %d:\n%s", rows, tc.stdoutRows, r.Stdout)
