@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"preview-environments/service/artifact"
 )
@@ -141,14 +142,15 @@ func pkg(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		up = func(a *artifact.Artifact, prefix string) error {
 			key, _ := artifact.Key(a.Version)
+			t := time.Now()
 			res, err := artifact.Upload(ctx, client, o.bucket, key, a.Zip)
 			if err != nil {
 				return err
 			}
 			if res.Skipped {
-				fmt.Fprintf(stderr, "skipped %s: an object with sha256 %s is already there\n", res.URI(), res.SHA256Hex)
+				fmt.Fprintf(stderr, "skipped %s: an object with sha256 %s is already there (checked in %s)\n", res.URI(), res.SHA256Hex, seconds(time.Since(t)))
 			} else {
-				fmt.Fprintf(stderr, "uploaded %s\n", res.URI())
+				fmt.Fprintf(stderr, "uploaded %s (%d bytes in %s)\n", res.URI(), len(a.Zip), seconds(time.Since(t)))
 			}
 			fmt.Fprintf(stdout, "%suri=%s\n%sskipped=%t\n", prefix, res.URI(), prefix, res.Skipped)
 			return nil
@@ -157,10 +159,12 @@ func pkg(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	for _, j := range jobs {
 		fmt.Fprintf(stderr, "building %s for linux/%s from %s\n", j.version, o.arch, src)
+		t := time.Now()
 		a, err := artifact.Build(ctx, artifact.BuildOptions{Version: j.version, Commit: j.commit, Arch: o.arch, SourceDir: src})
 		if err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "built %s.zip: %d bytes, sha256 %s, in %s\n", a.Version, len(a.Zip), a.SHA256Hex, seconds(time.Since(t)))
 		key, _ := artifact.Key(a.Version)
 		fmt.Fprintf(stdout, "%sversion=%s\n%scommit=%s\n%sarch=%s\n%skey=%s\n%ssize=%d\n%ssha256=%s\n%ssha256_base64=%s\n",
 			j.prefix, a.Version, j.prefix, a.Commit, j.prefix, a.Arch, j.prefix, key,
@@ -179,6 +183,15 @@ func pkg(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// seconds is a duration for the progress lines (a build takes seconds; an
+// upload to a nearby bucket, milliseconds).
+func seconds(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 // findSource returns dir when given, else the service module found from the

@@ -148,6 +148,18 @@ func TestPackageAndUpload(t *testing.T) {
 		if kv["sha256"] == kv["latest_sha256"] {
 			t.Error("latest.zip and <sha>.zip are identical; latest must say latest")
 		}
+		// Progress says what was built and uploaded, with sizes and times.
+		for _, want := range []string{
+			"built " + sha + ".zip: " + kv["size"] + " bytes, sha256 " + kv["sha256"] + ", in ",
+			"built latest.zip: " + kv["latest_size"] + " bytes, sha256 " + kv["latest_sha256"] + ", in ",
+		} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("progress lacks %q:\n%s", want, stderr.String())
+			}
+		}
+		if wantSkipped == "false" && !strings.Contains(stderr.String(), "uploaded s3://artifacts/"+sha+".zip ("+kv["size"]+" bytes in ") {
+			t.Errorf("first run does not say what it uploaded: %s", stderr.String())
+		}
 		if wantSkipped == "true" && !strings.Contains(stderr.String(), "skipped s3://artifacts/"+sha+".zip") {
 			t.Errorf("second run does not say it skipped: %s", stderr.String())
 		}
