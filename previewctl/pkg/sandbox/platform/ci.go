@@ -350,6 +350,8 @@ func (c *ci) ensureLatest(ctx context.Context) error {
 	if herr != nil {
 		return herr
 	}
+	// A cold Go build takes a while: say so before, not only after.
+	fmt.Fprintf(c.p.cfg.Progress, "sandbox: building latest.zip from %s at %s (first start only)...\n", DefaultBranch, short(head))
 	t := time.Now()
 	if err := c.buildLatest(ctx, head); err != nil {
 		return fmt.Errorf("build latest.zip from %s: %w", DefaultBranch, err)
