@@ -23,6 +23,7 @@ import (
 
 	"preview-environments/previewctl/pkg/envfile"
 	sbx "preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/platform"
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 	"preview-environments/test/e2e"
@@ -79,6 +80,7 @@ type Config struct {
 // Backend implements e2e.Backend on an in-process platform.
 type Backend struct {
 	p      *platform.Platform
+	tmp    string // scratch space inside the data directory
 	change ChangeFunc
 	logs   *ring
 	cancel context.CancelFunc
@@ -129,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (_ *Backend, err error) {
 		return nil, fmt.Errorf("sandbox backend: open platform: %w", err)
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b := &Backend{p: p, change: cfg.Change, logs: logs, cancel: cancel, served: make(chan error, 1), heads: map[int]string{}}
+	b := &Backend{p: p, tmp: filepath.Join(cfg.DataDir, "tmp"), change: cfg.Change, logs: logs, cancel: cancel, served: make(chan error, 1), heads: map[int]string{}}
 	go func() { b.served <- p.Serve(sctx) }()
 	defer func() {
 		if err != nil {
@@ -225,12 +227,46 @@ func (b *Backend) Push(ctx context.Context, pr e2e.PR, change e2e.ServiceChange)
 	return gpr.HeadSHA, nil
 }
 
-// Close implements e2e.Backend. Closing a closed PR is a no-op. The branch
-// stays: the git host has no branch deletion, and it goes with the data
-// directory when the backend closes.
+// Close implements e2e.Backend: it closes the PR, then deletes its branch
+// the way a person does, with `git push --delete` over the git host's smart
+// HTTP. Both are no-ops when already done.
 func (b *Backend) Close(ctx context.Context, pr e2e.PR) error {
-	_, err := b.p.ClosePR(ctx, pr.Number)
-	return err
+	if _, err := b.p.ClosePR(ctx, pr.Number); err != nil {
+		return err
+	}
+	if _, err := keyOf(pr); err != nil {
+		return fmt.Errorf("close: %w", err) // never hand git a name this backend did not make
+	}
+	heads, err := b.p.Git.Branches(ctx, pr.Owner, pr.Repo)
+	if err != nil {
+		return fmt.Errorf("close PR #%d: list branches: %w", pr.Number, err)
+	}
+	if _, ok := heads[pr.Branch]; !ok {
+		return nil
+	}
+	return b.deleteBranch(ctx, pr.Owner, pr.Repo, pr.Branch)
+}
+
+// deleteBranch pushes a deletion from an empty repository: deleting a ref
+// sends no objects, so nothing needs to be cloned first.
+func (b *Backend) deleteBranch(ctx context.Context, owner, repo, branch string) error {
+	tmp, err := os.MkdirTemp(b.tmp, "delete-branch-*")
+	if err != nil {
+		return fmt.Errorf("delete branch %s: %w", branch, err)
+	}
+	defer os.RemoveAll(tmp)
+	url := b.p.SB.URL() + githost.GitPrefix + owner + "/" + repo + ".git"
+	for _, args := range [][]string{
+		{"init", "--quiet", "--bare", tmp},
+		{"-C", tmp, "push", "--quiet", url, ":refs/heads/" + branch},
+	} {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("delete branch %s: git %s: %w: %s", branch, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
 }
 
 // Endpoint implements e2e.Backend: the sandbox's listener, with the

@@ -123,6 +123,24 @@ func TestLifecycleSandbox(t *testing.T) {
 			t.Errorf("Diagnostics while live does not contain %q:\n%s", want, p.liveDiag)
 		}
 	}
+	// Close deleted the branch over git smart HTTP, and is idempotent.
+	heads, err := b.Platform().Git.Branches(ctx, pr.Owner, pr.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha, ok := heads[pr.Branch]; ok {
+		t.Errorf("branch %s still exists at %s after Close", pr.Branch, sha)
+	}
+	if _, ok := heads[platform.DefaultBranch]; !ok {
+		t.Errorf("branch %s is gone too: %v", platform.DefaultBranch, heads)
+	}
+	if err := b.Close(ctx, pr); err != nil {
+		t.Errorf("second Close: %v, want nil (idempotent)", err)
+	}
+	// A healthy lifecycle, branch deletion included, is nothing to warn about.
+	if w := b.logs.lines(); len(w) > 0 {
+		t.Errorf("the platform logged %d warning(s) during a healthy lifecycle:\n%s", len(w), strings.Join(w, "\n"))
+	}
 	// And after the scenario, the preview says so too.
 	if pv, err := b.Platform().Preview(ctx, pr.Number); err != nil || pv.State != platform.PreviewDestroyed {
 		t.Errorf("preview after the lifecycle: %+v (%v), want %s", pv, err, platform.PreviewDestroyed)
