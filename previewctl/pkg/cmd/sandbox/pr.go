@@ -103,6 +103,22 @@ func readLocal(path string) (string, error) {
 	return string(b), nil
 }
 
+// noArgs refuses arguments as invalid input (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) != 0 {
+		return cmdutil.Invalid(fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args))
+	}
+	return nil
+}
+
+// oneArg refuses a wrong argument count as invalid input (exit 2).
+func oneArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return cmdutil.Invalid(fmt.Errorf("%s: want one argument, the PR number; got %d", cmd.CommandPath(), len(args)))
+	}
+	return nil
+}
+
 func prNumber(arg string) (int, error) {
 	n, err := strconv.Atoi(arg)
 	if err != nil || n <= 0 {
@@ -158,7 +174,7 @@ func newPROpen(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "open --branch B [--title T] [--set PATH=CONTENT]... [--file PATH=LOCALFILE]... [--delete PATH]...",
 		Short: "Commit the changes on a new branch B and open a PR from it into main",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if branch == "" {
 				return cmdutil.Invalid(fmt.Errorf("--branch is required"))
@@ -194,7 +210,7 @@ func newPRPush(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "push N [--message M] [--set PATH=CONTENT]... [--file PATH=LOCALFILE]... [--delete PATH]...",
 		Short: "Commit the changes on PR N's branch (a synchronize event: the preview redeploys)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := prNumber(args[0])
 			if err != nil {
@@ -224,7 +240,7 @@ func newPRClose(client func() *client) *cobra.Command {
 	return &cobra.Command{
 		Use:   "close N",
 		Short: "Close PR N (its preview environment is destroyed)",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := prNumber(args[0])
 			if err != nil {
@@ -245,7 +261,7 @@ func newPRList(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List PRs with their preview's state and URL",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var prs []platform.PRView
 			raw, err := client().do(cmd.Context(), http.MethodGet, "/api/prs", nil, &prs)
@@ -275,7 +291,7 @@ func newPRShow(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show N",
 		Short: "Show PR N, its preview and its CI log",
-		Args:  cobra.ExactArgs(1),
+		Args:  oneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := prNumber(args[0])
 			if err != nil {

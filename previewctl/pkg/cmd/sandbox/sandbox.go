@@ -46,7 +46,7 @@ stand-in, starts the Spacelift stand-in (manager stack, push and trigger
 policies) and the data plane, builds latest.zip, and serves everything on one
 loopback address until SIGINT or SIGTERM. Drive it with
 ` + "`previewctl sandbox pr ...`" + ` and look at it with ` + "`previewctl sandbox status`" + `.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
 				return cmdutil.Invalid(err)

@@ -94,7 +94,7 @@ func newStatus() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what a running sandbox serves: stacks and their last run, environments and URLs, PRs and previews",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
 				return cmdutil.Invalid(err)
