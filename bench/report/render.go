@@ -16,6 +16,25 @@ type Report struct {
 	RawPath  string // committed raw output, relative to the root
 }
 
+// Without drops the runs not run for reason, and the rows they left
+// unmeasured: a partial run shows only what it measured.
+func (r Report) Without(reason string) Report {
+	var outs []Outcome
+	for _, o := range r.Outcomes {
+		if o.Status != NotRun || o.Reason != reason {
+			outs = append(outs, o)
+		}
+	}
+	var figs []Figure
+	for _, f := range r.Figures {
+		if f.Has || !strings.Contains(f.Missing, reason) {
+			figs = append(figs, f)
+		}
+	}
+	r.Outcomes, r.Figures = outs, figs
+	return r
+}
+
 // Markdown writes the report.
 func (r Report) Markdown(w io.Writer) error {
 	var b strings.Builder

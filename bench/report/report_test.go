@@ -58,7 +58,8 @@ func res(name string, ms ...any) benchout.Result {
 func TestEvaluatePlainRows(t *testing.T) {
 	row := Row{ID: "X", Dir: "d", Func: "BenchmarkX", Src: []Src{{"ms/op", 1}, {"ns/op", 1e-6}}, Unit: "ms", Goal: &Goal{"<=", 10},
 		Detail: []Detail{{"cpu", []Src{{"cpu-ms/op", 1}}, "ms"}}}
-	sub := Row{ID: "S", Dir: "d", Func: `Benchmark\w*`, Sub: `(?:.*\D)?100`, Src: []Src{{"ms/*", 1}}, Unit: "ms", Goal: &Goal{">=", 1}}
+	sub := Row{ID: "S", Dir: "d", Func: `Benchmark\w*`, Sub: `(?:.*\D)?100`, Src: []Src{{"ms/*", 1}}, Unit: "ms", Goal: &Goal{">=", 1},
+		Looking: "with a sub-benchmark per size"}
 	run := Run{Dir: "d", Funcs: []string{"BenchmarkX"}}
 	for _, tc := range []struct {
 		name    string
@@ -84,6 +85,8 @@ func TestEvaluatePlainRows(t *testing.T) {
 			"not run: time budget spent before this run", "not measured"},
 		{"build failure", row, Outcome{Run: run, Status: Failed, Reason: "go test: exit status 1: syntax error"},
 			"run failed: go test: exit status 1: syntax error", "not measured"},
+		{"pattern described when missing", sub, Outcome{Run: Run{Dir: "other", Funcs: []string{"BenchmarkX"}}},
+			"no benchmark with a sub-benchmark per size exists yet in d", "not measured"},
 		{"not written yet", row, Outcome{Run: Run{Dir: "other", Funcs: []string{"BenchmarkX"}}},
 			"no benchmark BenchmarkX exists yet in d", "not measured"},
 		{"sub-benchmark by size, prefix unit", sub, Outcome{Run: Run{Dir: "d", Funcs: []string{"BenchmarkManager"}}, Out: benchout.Output{Results: []benchout.Result{

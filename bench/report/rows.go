@@ -37,6 +37,9 @@ func (g Goal) met(v float64) bool {
 
 func (g Goal) text(unit string) string {
 	op := map[string]string{"<=": "≤", ">=": "≥", "==": "="}[g.Op]
+	if unit == "×" {
+		return op + " " + num(g.Value) + unit
+	}
 	return strings.TrimSpace(op + " " + num(g.Value) + " " + unit)
 }
 
@@ -60,6 +63,9 @@ type Row struct {
 	Goal     *Goal
 	Detail   []Detail
 	Compute  func(Env) Figure
+	// Looking describes the benchmark when Func is a pattern, for the
+	// "not measured" message.
+	Looking string
 }
 
 // Env is what derived rows see.
@@ -106,6 +112,7 @@ func p3(id string, n int, goal *Goal) Row {
 		Dir: spaceliftDir, Func: `Benchmark\w*`, Sub: `(?:.*\D)?` + strconv.Itoa(n),
 		Src:  []Src{{"ms/manager-run", 1}, {"ms/run", 1}, {"ms/op", 1}, {"ms/*", 1}, {"ms-*", 1}, {"ns/op", 1e-6}},
 		Unit: "ms", Goal: goal,
+		Looking: fmt.Sprintf("with a sub-benchmark per file count (e.g. BenchmarkManagerRun/files=%d)", n),
 	}
 }
 
@@ -200,7 +207,7 @@ func plain(r Row, outcomes []Outcome) Figure {
 		if r.Dir != "" {
 			where = "in " + r.Dir
 		}
-		f.Missing = fmt.Sprintf("no benchmark %s exists yet %s", strings.ReplaceAll(r.Func, `\w*`, "…"), where)
+		f.Missing = fmt.Sprintf("no benchmark %s exists yet %s", orDefault(r.Looking, r.Func), where)
 		return f
 	}
 	for _, o := range found {

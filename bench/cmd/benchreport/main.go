@@ -34,6 +34,8 @@ type options struct {
 }
 
 // errRunsFailed: the report was written, but some benchmark failed.
+const notSelected = "not selected by -only"
+
 var errRunsFailed = errors.New("some benchmark runs failed (see the Runs table)")
 
 func main() {
@@ -83,22 +85,34 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	selected := func(r report.Run) bool { return true }
 	if only != nil {
-		kept := funcs[:0]
+		n := 0
 		for _, f := range funcs {
 			if only.MatchString(f.Dir + ":" + f.Name) {
-				kept = append(kept, f)
+				n++
 			}
 		}
-		funcs = kept
-		if len(funcs) == 0 {
+		if n == 0 {
 			return fmt.Errorf("-only %q matches no benchmark (DIR:FUNC, e.g. policies:BenchmarkTrigger)", o.only)
+		}
+		// Runs are planned for everything, so rows of unselected packages
+		// say "not selected" rather than "does not exist".
+		selected = func(r report.Run) bool {
+			for _, f := range r.Funcs {
+				if only.MatchString(r.Dir + ":" + f) {
+					return true
+				}
+			}
+			return false
 		}
 	}
 	runs := report.Plan(funcs, report.Settings, report.Rows, o.timeout.String())
 	if o.list {
 		for _, r := range runs {
-			fmt.Fprintln(stdout, r.Command())
+			if selected(r) {
+				fmt.Fprintln(stdout, r.Command())
+			}
 		}
 		return nil
 	}
@@ -118,6 +132,10 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	start := time.Now()
 	var outcomes []report.Outcome
 	for i, r := range runs {
+		if !selected(r) {
+			outcomes = append(outcomes, report.Outcome{Run: r, Status: report.NotRun, Reason: notSelected})
+			continue
+		}
 		fmt.Fprintf(stdout, "\n== [%d/%d] %s\n", i+1, len(runs), r.Command())
 		outcomes = append(outcomes, report.Exec(bctx, o.root, r, stdout))
 	}
@@ -128,6 +146,7 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		if err := report.WriteRaw(filepath.Join(rawDir, "only.txt"), outcomes); err != nil {
 			return err
 		}
+		rep = rep.Without(notSelected)
 		fmt.Fprintln(stdout)
 		if err := rep.Markdown(stdout); err != nil {
 			return err
@@ -151,7 +170,7 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "\nwrote %s (raw output: bench/results.txt, bench/raw/%s.txt) in %s\n", out, stamp, rep.Elapsed.Round(time.Second))
 	}
 	for _, oc := range outcomes {
-		if oc.Status != report.Ran {
+		if oc.Status != report.Ran && oc.Reason != notSelected {
 			return errRunsFailed
 		}
 	}
