@@ -38,17 +38,35 @@ func (r Report) Without(reason string) Report {
 // Markdown writes the report.
 func (r Report) Markdown(w io.Writer) error {
 	var b strings.Builder
-	m := r.Machine
 	b.WriteString("# Benchmark results\n\n")
 	b.WriteString("<!-- Written by `make bench` (bench/cmd/benchreport). Do not edit: rerun it. -->\n\n")
-	fmt.Fprintf(&b, "Measured %s by `make bench` in %s on %s; commit %s. ",
+	r.intro(&b)
+	b.WriteString("## Goals\n\n")
+	r.goals(&b)
+	r.rest(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the measured-on paragraph and the goal table, for READMEs.
+func (r Report) Summary() string {
+	var b strings.Builder
+	r.intro(&b)
+	r.goals(&b)
+	return b.String()
+}
+
+func (r Report) intro(b *strings.Builder) {
+	m := r.Machine
+	fmt.Fprintf(b, "Measured %s by `make bench` in %s on %s; commit %s. ",
 		m.Date.Format("2006-01-02 15:04 MST"), r.Elapsed.Round(time.Second), m, m.Commit)
-	fmt.Fprintf(&b, "1-minute load average %s at start, %s at end: the machine is shared, so absolute figures move from run to run; "+
+	fmt.Fprintf(b, "1-minute load average %s at start, %s at end: the machine is shared, so absolute figures move from run to run; "+
 		"every comparison (gateway vs direct, 1,000 vs 10,000 files) is measured within one run.\n\n", m.LoadStart, m.LoadEnd)
 	b.WriteString("Commands run from the repository root with `bin/` on PATH (`make tools && export PATH=$PWD/bin:$PATH`); " +
 		"`make bench` runs them all.\n\n")
+}
 
-	b.WriteString("## Goals\n\n")
+func (r Report) goals(b *strings.Builder) {
 	b.WriteString("| row | what | figure | goal | result | reproduce |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Figures {
 		fig := f.Text
@@ -57,18 +75,17 @@ func (r Report) Markdown(w io.Writer) error {
 		}
 		goal := "—"
 		if f.Row.Goal != nil {
-			goal = f.Row.Goal.text(f.Row.Unit)
-			if f.Row.ID == "P6" {
-				goal = "≤ 10 min"
-			}
+			goal = orDefault(f.Row.Goal.Label, f.Row.Goal.text(f.Row.Unit))
 		}
 		cmd := ""
 		if f.Command != "" {
 			cmd = code(f.Command)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", f.Row.ID, cell(f.Row.What), cell(fig), goal, verdict(f.Verdict()), cmd)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f.Row.ID, cell(f.Row.What), cell(fig), goal, verdict(f.Verdict()), cmd)
 	}
+}
 
+func (r Report) rest(b *strings.Builder) {
 	b.WriteString("\n## Every benchmark\n\n")
 	b.WriteString("Every `Benchmark*` function of the workspace's modules, found in the source: a new one is run from the first `make bench` after it lands.\n\n")
 	b.WriteString("| package | benchmark | iterations | figures |\n| --- | --- | --- | --- |\n")
@@ -80,7 +97,7 @@ func (r Report) Markdown(w io.Writer) error {
 				ms = append(ms, num(mt.Value)+" "+mt.Unit)
 			}
 			shown[res.Name] = true
-			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", o.Run.Dir, cell(res.Name), res.N, cell(strings.Join(ms, ", ")))
+			fmt.Fprintf(b, "| %s | %s | %d | %s |\n", o.Run.Dir, cell(res.Name), res.N, cell(strings.Join(ms, ", ")))
 		}
 		for _, fn := range o.Run.Funcs {
 			if ranAny(shown, fn) {
@@ -93,7 +110,7 @@ func (r Report) Markdown(w io.Writer) error {
 			if why == "" {
 				why = "no result printed"
 			}
-			fmt.Fprintf(&b, "| %s | %s | — | not measured: %s |\n", o.Run.Dir, fn, cell(why))
+			fmt.Fprintf(b, "| %s | %s | — | not measured: %s |\n", o.Run.Dir, fn, cell(why))
 		}
 	}
 
@@ -106,14 +123,23 @@ func (r Report) Markdown(w io.Writer) error {
 		case NotRun:
 			st = "not run: " + o.Reason
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", code(o.Run.Command()), o.Elapsed.Round(100*time.Millisecond), cell(st))
+		fmt.Fprintf(b, "| %s | %s | %s |\n", code(o.Run.Command()), o.Elapsed.Round(100*time.Millisecond), cell(st))
 	}
 	if r.RawPath != "" {
-		fmt.Fprintf(&b, "\nRaw `go test -bench` output of this run: [`%s`](%s). Compare a later run with "+
+		fmt.Fprintf(b, "\nRaw `go test -bench` output of this run: [`%s`](%s). Compare a later run with "+
 			"`bin/benchstat %s bench/raw/all.txt`.\n", r.RawPath, strings.TrimPrefix(r.RawPath, "bench/"), r.RawPath)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+}
+
+// Splice replaces what lies between the begin and end marker lines of doc
+// with block; it refuses a doc without exactly one pair, in order.
+func Splice(doc, begin, end, block string) (string, error) {
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < 0 || j < i || strings.Count(doc, begin) != 1 || strings.Count(doc, end) != 1 {
+		return "", fmt.Errorf("want exactly one %q line followed by one %q line", begin, end)
+	}
+	start := i + len(begin)
+	return doc[:start] + "\n" + block + doc[j:], nil
 }
 
 func ranAny(shown map[string]bool, fn string) bool {

@@ -56,9 +56,9 @@ func res(name string, ms ...any) benchout.Result {
 }
 
 func TestEvaluatePlainRows(t *testing.T) {
-	row := Row{ID: "X", Dir: "d", Func: "BenchmarkX", Src: []Src{{"ms/op", 1}, {"ns/op", 1e-6}}, Unit: "ms", Goal: &Goal{"<=", 10},
+	row := Row{ID: "X", Dir: "d", Func: "BenchmarkX", Src: []Src{{"ms/op", 1}, {"ns/op", 1e-6}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 10},
 		Detail: []Detail{{"cpu", []Src{{"cpu-ms/op", 1}}, "ms"}}}
-	sub := Row{ID: "S", Dir: "d", Func: `Benchmark\w*`, Sub: `(?:.*\D)?100`, Src: []Src{{"ms/*", 1}}, Unit: "ms", Goal: &Goal{">=", 1},
+	sub := Row{ID: "S", Dir: "d", Func: `Benchmark\w*`, Sub: `(?:.*\D)?100`, Src: []Src{{"ms/*", 1}}, Unit: "ms", Goal: &Goal{Op: ">=", Value: 1},
 		Looking: "with a sub-benchmark per size"}
 	run := Run{Dir: "d", Funcs: []string{"BenchmarkX"}}
 	for _, tc := range []struct {
@@ -114,9 +114,9 @@ func TestEvaluatePlainRows(t *testing.T) {
 func TestEvaluateDerivedRows(t *testing.T) {
 	small := Row{ID: "S", Dir: "d", Func: "BenchmarkM", Sub: "n=1000", Src: []Src{{"ms/op", 1}}}
 	big := Row{ID: "B", Dir: "d", Func: "BenchmarkM", Sub: "n=10000", Src: []Src{{"ms/op", 1}}}
-	lin := Row{ID: "L", Goal: &Goal{"<=", 2}, Compute: linear("S", 1000, "B", 10000)}
-	fails := Row{ID: "F", Goal: &Goal{"==", 0}, Compute: noFailures("S")}
-	coldRow := Row{ID: "P6", Goal: &Goal{"<=", 600}, Compute: cold}
+	lin := Row{ID: "L", Goal: &Goal{Op: "<=", Value: 2}, Compute: linear("S", 1000, "B", 10000)}
+	fails := Row{ID: "F", Goal: &Goal{Op: "==", Value: 0}, Compute: noFailures("S")}
+	coldRow := Row{ID: "P6", Goal: &Goal{Op: "<=", Value: 600}, Compute: cold}
 	rows := []Row{small, big, lin, fails, coldRow}
 	out := func(small, big float64) []Outcome {
 		return []Outcome{{Run: Run{Dir: "d", Funcs: []string{"BenchmarkM"}}, Out: benchout.Output{Results: []benchout.Result{
@@ -237,11 +237,35 @@ func TestReadCold(t *testing.T) {
 	}
 }
 
+func TestSplice(t *testing.T) {
+	const b, e = "<!-- b -->", "<!-- e -->"
+	for _, tc := range []struct{ name, doc, want string }{
+		{"replaces", "x\n" + b + "\nold\n" + e + "\ny\n", "x\n" + b + "\nNEW\n" + e + "\ny\n"},
+		{"empty between", b + e, b + "\nNEW\n" + e},
+		{"no markers", "x\n", ""},
+		{"reversed", e + "\n" + b + "\n", ""},
+		{"two begins", b + b + e, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Splice(tc.doc, b, e, "NEW\n")
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("got %q, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	run := Run{Dir: "d", Funcs: []string{"BenchmarkX", "BenchmarkGone"}}
 	outcomes := []Outcome{{Run: run, Elapsed: 1500 * time.Millisecond,
 		Out: benchout.Output{Results: []benchout.Result{res("BenchmarkX", 0.93, "a|b")}}}}
-	rows := []Row{{ID: "R", What: "thing", Dir: "d", Func: "BenchmarkX", Src: []Src{{"a|b", 1}}, Goal: &Goal{">=", 0.9}},
+	rows := []Row{{ID: "R", What: "thing", Dir: "d", Func: "BenchmarkX", Src: []Src{{"a|b", 1}}, Goal: &Goal{Op: ">=", Value: 0.9}},
 		{ID: "M", What: "missing", Func: "BenchmarkNope", Src: []Src{{"x", 1}}}}
 	rep := Report{Machine: Machine{CPU: "Test CPU", Cores: 2, MemoryGiB: 4, Go: "go1.26.8 linux/amd64", Commit: "abc", LoadStart: "1.0", LoadEnd: "2.0",
 		Date: time.Date(2026, 11, 28, 7, 0, 0, 0, time.UTC)}, Elapsed: 90 * time.Second, Figures: Evaluate(rows, outcomes, nil), Outcomes: outcomes, RawPath: "bench/results.txt"}

@@ -167,6 +167,9 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		if err := writeAtomic(out, md.Bytes()); err != nil {
 			return err
 		}
+		if err := updateReadme(filepath.Join(o.root, "bench", "README.md"), rep.Summary()); err != nil {
+			fmt.Fprintf(stdout, "benchreport: README not updated: %v\n", err)
+		}
 		fmt.Fprintf(stdout, "\nwrote %s (raw output: bench/results.txt, bench/raw/%s.txt) in %s\n", out, stamp, rep.Elapsed.Round(time.Second))
 	}
 	for _, oc := range outcomes {
@@ -175,6 +178,29 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// Markers around the table that bench/README.md quotes.
+const (
+	readmeBegin = "<!-- benchreport:begin -->"
+	readmeEnd   = "<!-- benchreport:end -->"
+)
+
+// updateReadme puts the latest summary between the README's markers; a
+// README that does not exist is left alone.
+func updateReadme(path, summary string) error {
+	doc, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	out, err := report.Splice(string(doc), readmeBegin, readmeEnd, summary)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeAtomic(path, []byte(out))
 }
 
 func findRoot() (string, error) {

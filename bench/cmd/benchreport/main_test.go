@@ -62,6 +62,7 @@ func read(t *testing.T, p string) string {
 func TestRunWritesTheReport(t *testing.T) {
 	root := workspace(t, map[string]string{
 		"bench/cold-test.txt": "date: 2026-11-28T06:00:00Z\ncommit: 0123abcd\nseconds: 412\nexit: 0\n",
+		"bench/README.md":     "# Bench\n\nLatest:\n\n" + readmeBegin + "\nold table\n" + readmeEnd + "\n\nHow to reproduce.\n",
 	})
 	err := run(context.Background(), options{root: root, budget: 5 * time.Minute, timeout: 2 * time.Minute}, io.Discard)
 	if !errors.Is(err, errRunsFailed) {
@@ -79,6 +80,11 @@ func TestRunWritesTheReport(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks\n%s\n---\n%s", want, md)
 		}
+	}
+	readme := read(t, filepath.Join(root, "bench", "README.md"))
+	if strings.Contains(readme, "old table") || !strings.Contains(readme, "| P2 | gateway vs direct") ||
+		!strings.HasPrefix(readme, "# Bench\n\nLatest:\n\n"+readmeBegin+"\nMeasured ") || !strings.HasSuffix(readme, "|\n"+readmeEnd+"\n\nHow to reproduce.\n") {
+		t.Errorf("README not updated between its markers:\n%s", readme)
 	}
 	raw := read(t, filepath.Join(root, "bench", "results.txt"))
 	if !strings.Contains(raw, "pkg: example/previewctl/pkg/sandbox") || !strings.Contains(raw, "BenchmarkGatewayVsDirect") {
