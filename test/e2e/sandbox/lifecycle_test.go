@@ -64,13 +64,38 @@ func (l *testLog) stop() { l.mu.Lock(); l.stopped = true; l.mu.Unlock() }
 // Diagnostics see a live environment, not only a destroyed one.
 type probe struct {
 	*Backend
+	t        testing.TB
 	pr       e2e.PR // as the scenario passed it to Push
 	liveGone error
 	liveDiag string
 }
 
+// ciSettles bounds how long the CI's own status may lag what the scenario
+// saw: its wait step polls the URL every 50 ms and then writes the status,
+// so on a loaded machine a few seconds at most.
+const ciSettles = 30 * time.Second
+
+// waitPreview waits until the CI's status of PR n is state.
+func waitPreview(ctx context.Context, t testing.TB, b *Backend, n int, state string) {
+	t.Helper()
+	err := e2e.WaitUntil(ctx, t, "preview "+state, ciSettles, e2e.SandboxBudget.Poll, func() error {
+		pv, err := b.Platform().Preview(ctx, n)
+		if err != nil {
+			return err
+		}
+		if pv.State != state {
+			return fmt.Errorf("preview of PR #%d is %s: %s", n, pv.State, pv.Comment)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("the scenario saw the URL change but the CI status did not follow: %v", err)
+	}
+}
+
 func (p *probe) Push(ctx context.Context, pr e2e.PR, change e2e.ServiceChange) (string, error) {
 	p.pr = pr
+	waitPreview(ctx, p.t, p.Backend, pr.Number, platform.PreviewLive)
 	p.liveGone = p.Backend.Gone(ctx, pr)
 	p.liveDiag = p.Backend.Diagnostics(ctx, pr)
 	return p.Backend.Push(ctx, pr, change)
@@ -101,7 +126,7 @@ func TestLifecycleSandbox(t *testing.T) {
 		t.Fatalf("after a refused OpenPR the sandbox has PRs %v (%v), want none", prs, err)
 	}
 
-	p := &probe{Backend: b}
+	p := &probe{Backend: b, t: t}
 	e2e.Run(ctx, t, p, budget)
 
 	// While live, Gone named all three things that make an environment.
@@ -142,9 +167,7 @@ func TestLifecycleSandbox(t *testing.T) {
 		t.Errorf("the platform logged %d warning(s) during a healthy lifecycle:\n%s", len(w), strings.Join(w, "\n"))
 	}
 	// And after the scenario, the preview says so too.
-	if pv, err := b.Platform().Preview(ctx, pr.Number); err != nil || pv.State != platform.PreviewDestroyed {
-		t.Errorf("preview after the lifecycle: %+v (%v), want %s", pv, err, platform.PreviewDestroyed)
-	}
+	waitPreview(ctx, t, b, pr.Number, platform.PreviewDestroyed)
 }
 
 // failRecorder turns Fatal into a recorded failure, so a test can assert
