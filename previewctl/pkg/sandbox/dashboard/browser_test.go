@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,8 +131,8 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 		}
 	}
 	t.Logf("row %s states seen: %v", id, seen)
-	if seen[0] != "creating" {
-		t.Errorf("the row first showed %q, want creating (the PR's build takes seconds)", seen[0])
+	if seen[0] != "creating" || slices.Contains(seen, "updating") {
+		t.Errorf("the row showed %v: want creating (the build takes seconds) then live, never updating on a first deploy", seen)
 	}
 
 	after := step(t, ctx, "read the marker", chromedp.Evaluate[string](`window.__dashboardMarker || ""`))
@@ -142,6 +143,31 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 		t.Fatal("the page shows the row but counted no live update")
 	}
 
+	// Markup a screen reader can walk: landmarks, every table captioned with
+	// scoped headers, and the environments announced as they change.
+	problems := step(t, ctx, "check the markup", chromedp.Evaluate[[]string](`(function(){
+		var p = [];
+		["header", "nav", "main", "footer"].forEach(function (tag) {
+			if (!document.querySelector(tag)) { p.push("no <" + tag + "> landmark"); }
+		});
+		if ((document.getElementById("environments") || {}).getAttribute("aria-live") !== "polite") {
+			p.push("#environments is not an aria-live region");
+		}
+		document.querySelectorAll("table").forEach(function (t, i) {
+			if (!t.querySelector("caption")) { p.push("table " + i + " has no caption"); }
+			t.querySelectorAll("thead th").forEach(function (th) {
+				if (th.getAttribute("scope") !== "col") { p.push("table " + i + " header without scope=col"); }
+			});
+		});
+		document.querySelectorAll("[src], link[href]").forEach(function (e) {
+			var u = e.getAttribute("src") || e.getAttribute("href");
+			if (/^[a-z]+:/i.test(u) && u.indexOf("data:") !== 0) { p.push("external asset " + u); }
+		});
+		return p;
+	})()`))
+	if len(problems) > 0 {
+		t.Errorf("markup problems: %v", problems)
+	}
 	pv, err := p.Preview(context.Background(), pr.Number)
 	if err != nil {
 		t.Fatal(err)

@@ -102,9 +102,9 @@ func (d *Dashboard) collect(ctx context.Context) View {
 	if err != nil {
 		v.addErr("stacks", err)
 	}
-	deployed := map[string]bool{}
+	deployed := map[string]string{} // environment ID -> version it serves
 	for _, e := range d.src.Sandbox.Environments() {
-		deployed[e.ID] = true
+		deployed[e.ID] = e.Version
 	}
 
 	known := map[string]bool{}
@@ -169,7 +169,7 @@ func (d *Dashboard) runView(ctx context.Context, v *View, r spacelift.Run) RunVi
 // environments joins the PR previews with the environment stacks: a PR
 // whose stack does not exist yet is creating; a stack without a preview
 // (an environment file written by hand) still shows.
-func environments(previews []Preview, stacks []StackView, deployed map[string]bool, urlOf func(id, service string) string, defaultService string) []EnvRow {
+func environments(previews []Preview, stacks []StackView, deployed map[string]string, urlOf func(id, service string) string, defaultService string) []EnvRow {
 	byEnv := map[string]*StackView{}
 	for i := range stacks {
 		if id := stacks[i].EnvironmentID; id != "" {
@@ -185,14 +185,20 @@ func environments(previews []Preview, stacks []StackView, deployed map[string]bo
 			continue
 		}
 		seen[pv.EnvironmentID] = true
-		rows = append(rows, envRow(pv, st, deployed[pv.EnvironmentID], urlOf, defaultService))
+		v, ok := deployed[pv.EnvironmentID]
+		rows = append(rows, envRow(pv, st, ok, v, urlOf, defaultService))
 	}
 	for id, st := range byEnv {
 		if !seen[id] {
-			rows = append(rows, envRow(nil, st, deployed[id], urlOf, defaultService))
+			v, ok := deployed[id]
+			rows = append(rows, envRow(nil, st, ok, v, urlOf, defaultService))
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
+		// A row without a stack yet is the newest of all.
+		if rows[i].Created.IsZero() != rows[j].Created.IsZero() {
+			return rows[i].Created.IsZero()
+		}
 		if !rows[i].Created.Equal(rows[j].Created) {
 			return rows[i].Created.After(rows[j].Created)
 		}
@@ -201,7 +207,7 @@ func environments(previews []Preview, stacks []StackView, deployed map[string]bo
 	return rows
 }
 
-func envRow(pv *Preview, st *StackView, deployed bool, urlOf func(id, service string) string, defaultService string) EnvRow {
+func envRow(pv *Preview, st *StackView, deployed bool, deployedVersion string, urlOf func(id, service string) string, defaultService string) EnvRow {
 	row := EnvRow{Service: defaultService}
 	var last *spacelift.Run
 	if st != nil {
@@ -236,27 +242,34 @@ func envRow(pv *Preview, st *StackView, deployed bool, urlOf func(id, service st
 		row.URL = urlOf(row.ID, row.Service)
 	}
 	var stackState string
-	applied := false
+	finished := 0
 	if st != nil {
 		stackState = st.State
 		for _, r := range st.Runs {
-			applied = applied || (r.Type == spacelift.RunTracked && r.State == spacelift.StateFinished)
+			if r.Type == spacelift.RunTracked && r.State == spacelift.StateFinished {
+				finished++
+			}
 		}
 	}
-	row.State = DeriveState(pv, stackState, last, deployed, applied)
+	// It served an earlier version when two runs applied, or one did and
+	// what it serves is not what the preview is deploying now; the first
+	// deploy stays "creating" until the CI says live.
+	servesWanted := pv != nil && deployedVersion == pv.Version
+	wasLive := deployed && (finished >= 2 || (finished == 1 && !servesWanted))
+	row.State = DeriveState(pv, stackState, last, deployed, wasLive)
 	row.Detail = detail(pv, stackState, last, deployed)
 	return row
 }
 
 // DeriveState turns the preview's CI state, the stack's state, its latest
-// run, whether the data plane serves the environment and whether a tracked
-// run of the stack ever finished into the one word the page shows. Work
-// under way wins over an earlier failure, so a push that fixes a broken
-// environment shows as updating, not failed; the first deploy is creating
-// until its run finishes, even once the function answers.
-func DeriveState(pv *Preview, stackState string, last *spacelift.Run, deployed, applied bool) string {
+// run, whether the data plane serves the environment and whether it served
+// an earlier version into the one word the page shows. Work under way wins
+// over an earlier failure, so a push that fixes a broken environment shows
+// as updating, not failed; the first deploy is creating until it is live,
+// even once the function answers.
+func DeriveState(pv *Preview, stackState string, last *spacelift.Run, deployed, wasLive bool) string {
 	changing := StateCreating
-	if deployed && applied {
+	if deployed && wasLive {
 		changing = StateUpdating
 	}
 	runActive := last != nil && !spacelift.Terminal(last.State)

@@ -18,7 +18,7 @@ func TestDeriveState(t *testing.T) {
 		stackState string
 		last       *spacelift.Run
 		deployed   bool
-		applied    bool
+		wasLive    bool
 		want       string
 	}{
 		{"PR building, nothing deployed yet", pv("building"), "", nil, false, false, StateCreating},
@@ -43,7 +43,7 @@ func TestDeriveState(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := DeriveState(tc.preview, tc.stackState, tc.last, tc.deployed, tc.applied); got != tc.want {
+			if got := DeriveState(tc.preview, tc.stackState, tc.last, tc.deployed, tc.wasLive); got != tc.want {
 				t.Fatalf("DeriveState = %q, want %q", got, tc.want)
 			}
 		})
@@ -68,14 +68,14 @@ func TestEnvironmentsJoin(t *testing.T) {
 		{Owner: "acme", Repo: "shop", Number: 9, EnvironmentID: "dddd0004", State: "destroyed"},
 	}
 	urlOf := func(id, service string) string { return "http://" + id + "." + service + ".localhost:1/" }
-	rows := environments(previews, []StackView{manager, stack, orphan}, map[string]bool{"aaaa0001": true}, urlOf, "hello-service")
+	rows := environments(previews, []StackView{manager, stack, orphan}, map[string]string{"aaaa0001": "0123456789abcdef0123456789abcdef01234567"}, urlOf, "hello-service")
 
 	want := []EnvRow{
-		// Newest first; a row without a stack has no creation time yet.
+		// Newest first: a row without a stack yet, then by stack creation.
+		{ID: "cccc0003", Service: "hello-service", PR: "acme/shop#8", CodeVersion: "latest", State: StateCreating, URL: urlOf("cccc0003", "hello-service")},
 		{ID: "bbbb0002", Service: "hello-service", InfraBranch: "main", State: StateCreating, URL: urlOf("bbbb0002", "hello-service")},
 		{ID: "aaaa0001", Service: "hello-service", PR: "acme/shop#7", CodeVersion: "0123456789abcdef0123456789abcdef01234567",
 			InfraBranch: "infra-next", State: StateLive, URL: "http://aaaa0001.hello-service.localhost:1/"},
-		{ID: "cccc0003", Service: "hello-service", PR: "acme/shop#8", CodeVersion: "latest", State: StateCreating, URL: urlOf("cccc0003", "hello-service")},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
@@ -87,8 +87,8 @@ func TestEnvironmentsJoin(t *testing.T) {
 			t.Errorf("row %d = %+v\nwant %+v", i, g, w)
 		}
 	}
-	if !rows[1].Expires.Equal(time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)) || !rows[1].Created.Equal(created) {
-		t.Errorf("row aaaa0001 created %v expires %v, want %v and the label's time", rows[1].Created, rows[1].Expires, created)
+	if !rows[2].Expires.Equal(time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)) || !rows[2].Created.Equal(created) {
+		t.Errorf("row aaaa0001 created %v expires %v, want %v and the label's time", rows[2].Created, rows[2].Expires, created)
 	}
 }
 
@@ -139,5 +139,44 @@ func TestHumanDuration(t *testing.T) {
 		if got := humanDuration(tc.d); got != tc.want {
 			t.Errorf("humanDuration(%v) = %q, want %q", tc.d, got, tc.want)
 		}
+	}
+}
+
+// TestCreatingOrUpdating: "updating" means a person could use an earlier
+// version meanwhile; the first deploy is "creating" until the CI says live,
+// even after its run finished and the function answers.
+func TestCreatingOrUpdating(t *testing.T) {
+	oldV, newV := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	finished := func(id string) RunView {
+		return RunView{Run: spacelift.Run{ID: id, Type: spacelift.RunTracked, State: spacelift.StateFinished}}
+	}
+	tests := []struct {
+		name     string
+		pvState  string
+		pvVer    string
+		runs     []RunView // newest first
+		deployed string    // version served; "" for none
+		want     string
+	}{
+		{"first run finished, CI still checking", "deploying", newV, []RunView{finished("r1")}, newV, StateCreating},
+		{"first run finished on latest", "deploying", "latest", []RunView{finished("r1")}, "latest", StateCreating},
+		{"push builds while the old version serves", "building", newV, []RunView{finished("r1")}, oldV, StateUpdating},
+		{"redeploy finished, CI still checking", "deploying", newV, []RunView{finished("r2"), finished("r1")}, newV, StateUpdating},
+		{"live", "live", newV, []RunView{finished("r1")}, newV, StateLive},
+		{"nothing deployed yet", "building", newV, nil, "", StateCreating},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := StackView{Stack: spacelift.Stack{ID: "hello-service-aaaa0001", EnvironmentID: "aaaa0001", State: spacelift.StackActive}, Runs: tc.runs}
+			deployed := map[string]string{}
+			if tc.deployed != "" {
+				deployed["aaaa0001"] = tc.deployed
+			}
+			rows := environments([]Preview{{Owner: "acme", Repo: "shop", Number: 1, EnvironmentID: "aaaa0001", State: tc.pvState, Version: tc.pvVer}},
+				[]StackView{st}, deployed, func(id, service string) string { return "" }, "hello-service")
+			if len(rows) != 1 || rows[0].State != tc.want {
+				t.Fatalf("rows %+v, want one %s", rows, tc.want)
+			}
+		})
 	}
 }
