@@ -514,6 +514,18 @@ func waitChildConverged(t *testing.T, c *child, timeout time.Duration) {
 			for _, r := range runs {
 				rl = append(rl, r.ID+" "+r.StackID+" "+r.Type+" "+r.State+" "+r.Cause)
 			}
+			var prs []PRView
+			c.call(http.MethodGet, "/api/prs", nil, &prs)
+			for _, pr := range prs {
+				var v struct {
+					CILog []CILine `json:"ci_log"`
+				}
+				c.call(http.MethodGet, "/api/prs/"+strconv.Itoa(pr.Number), nil, &v)
+				rl = append(rl, fmt.Sprintf("PR #%d %s CI log:", pr.Number, pr.State))
+				for _, l := range v.CILog {
+					rl = append(rl, "    "+l.At.Format("15:04:05.000")+" "+l.Line)
+				}
+			}
 			t.Fatalf("platform did not converge in %s: %s\nruns:\n%s\nchild log:\n%s", timeout, why, strings.Join(rl, "\n"), c.log())
 		}
 		time.Sleep(100 * time.Millisecond)

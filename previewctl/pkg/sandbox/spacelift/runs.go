@@ -56,6 +56,19 @@ func (e *Engine) runManager(ctx context.Context, r Run, manager Stack, logf logF
 		}
 	}
 	plan := diffStacks(current, desired)
+	// A stack that a run killed mid-apply created never got its trigger
+	// decision (that comes after the run), and no later plan would show it
+	// as a change: report it as created again so the policy runs it now.
+	for _, id := range sortedKeys(desired) {
+		cur, ok := current[id]
+		if !ok || cur.State != StackNone || !sameStack(cur, desired[id].Stack) {
+			continue
+		}
+		if runs, err := e.st.runs(ctx, id, 1); err == nil && len(runs) == 0 {
+			logf("%s exists but never ran (its creator was interrupted): reported as created", id)
+			plan = append(plan, diffStacks(nil, map[string]desiredStack{id: desired[id]})...)
+		}
+	}
 	for _, id := range sortedKeys(desired) {
 		for _, ne := range desired[id].NotEmulated {
 			logf("  %s (%s): recorded, not emulated (no cloud account in the sandbox)", ne, id)
