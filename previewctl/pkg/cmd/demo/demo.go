@@ -30,7 +30,12 @@ redeploying it; opens a PR that changes infra/ and shows its environment
 serving the infra change; closes both and waits for the destructors and for
 the URLs to answer 404. A failed step exits 1 with the CI log, the Spacelift
 run logs and the last HTTP response. --keep leaves the sandbox running.`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.Invalid(fmt.Errorf("demo takes no arguments, got %q", args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if addr != "" {
 				if err := sb.CheckLoopback(addr, "--addr"); err != nil {
