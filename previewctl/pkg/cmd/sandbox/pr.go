@@ -189,8 +189,20 @@ func newPROpen(client func() *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			c := client()
+			// The platform commits before it opens the PR: on a branch that
+			// already has an open PR that commit would land as a push to it.
+			var prs []platform.PRView
+			if _, err := c.do(cmd.Context(), http.MethodGet, "/api/prs", nil, &prs); err != nil {
+				return err
+			}
+			for _, pr := range prs {
+				if pr.HeadRef == branch && pr.State == githost.StateOpen {
+					return fmt.Errorf("--branch %q already has open PR #%d: push to it with `previewctl sandbox pr push %d`", branch, pr.Number, pr.Number)
+				}
+			}
 			var pr githost.PR
-			if _, err := client().do(cmd.Context(), http.MethodPost, "/api/prs", prRequest{Branch: branch, Title: title, Files: ch}, &pr); err != nil {
+			if _, err := c.do(cmd.Context(), http.MethodPost, "/api/prs", prRequest{Branch: branch, Title: title, Files: ch}, &pr); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d opened from %s at %s (%d file(s)); follow it with: previewctl sandbox pr show %d\n",

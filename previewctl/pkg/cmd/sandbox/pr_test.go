@@ -260,6 +260,14 @@ func TestUpAndPRCommands(t *testing.T) {
 	// environment redeploys at the new head.
 	waitState("1", platform.PreviewLive, pushed.HeadSHA)
 
+	// Opening a second PR from the same branch is refused before anything
+	// is committed: PR #1's head does not move.
+	if code, _, errs := run(t, "sandbox", "pr", "open", "--branch", "cli/greeting", "--set", "x=1", "--addr", addr); code != 1 || !strings.Contains(errs, "already has open PR #1") {
+		t.Errorf("second pr open from cli/greeting: exit %d %q, want 1 naming PR #1", code, errs)
+	}
+	if again := show("1"); again.HeadSHA != pushed.HeadSHA {
+		t.Errorf("a refused pr open moved PR #1's head from %s to %s", pushed.HeadSHA, again.HeadSHA)
+	}
 	if code, _, errs := run(t, "sandbox", "pr", "show", "7", "--addr", addr); code != 1 || !strings.Contains(errs, "not found") {
 		t.Errorf("pr show 7: exit %d %q, want 1 and not found", code, errs)
 	}
@@ -281,6 +289,9 @@ func TestUpAndPRCommands(t *testing.T) {
 	}
 	if pids := emulators(t, data); len(pids) != 0 {
 		t.Fatalf("emulators still running after SIGTERM: %v", pids)
+	}
+	if strings.Contains(upLog.String(), "level=ERROR") {
+		t.Errorf("sandbox up logged errors:\n%s", upLog.String())
 	}
 	if !strings.Contains(upLog.String(), "sandbox: stopped") {
 		t.Errorf("up log does not say it stopped:\n%s", upLog.String())
