@@ -106,8 +106,10 @@ type Dashboard struct {
 	static http.Handler
 	now    func() time.Time
 
-	mu   sync.Mutex
-	down map[*http.Server]chan struct{}
+	mu      sync.Mutex
+	down    map[*http.Server]chan struct{}
+	subs    map[chan []byte]struct{}
+	running bool // the render loop runs while anyone watches
 }
 
 // New prepares the dashboard; Mount adds it to the sandbox's mux.
@@ -125,6 +127,7 @@ func New(src Source) *Dashboard {
 		static: http.StripPrefix(StaticPrefix, http.FileServerFS(sub)),
 		now:    time.Now,
 		down:   map[*http.Server]chan struct{}{},
+		subs:   map[chan []byte]struct{}{},
 	}
 }
 
@@ -160,8 +163,7 @@ func (d *Dashboard) write(w http.ResponseWriter, name string, v View) {
 }
 
 // events streams the rendered fragment whenever it changes: at once on
-// connect, soon after every engine event, and on a periodic check for what
-// the engine does not announce.
+// connect, then whatever the shared render loop sends.
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
@@ -169,9 +171,9 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	engineEvents, cancel := d.src.Engine.Subscribe()
-	defer cancel()
 	down := d.shutdownSignal(r)
+	updates := d.watch()
+	defer d.unwatch(updates)
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -180,50 +182,32 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 	// A client that lost the stream comes back quickly.
 	fmt.Fprint(w, "retry: 1000\n\n")
 
-	var last [32]byte
-	send := func() error {
-		var buf bytes.Buffer
-		if err := d.tmpl.ExecuteTemplate(&buf, "fragment", d.collect(ctx)); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(buf.Bytes())
-		if sum == last {
+	var last []byte
+	send := func(frag []byte) error {
+		if bytes.Equal(frag, last) {
 			return nil
 		}
-		last = sum
-		if err := writeEvent(w, "fragment", buf.Bytes()); err != nil {
+		last = frag
+		if err := writeEvent(w, "fragment", frag); err != nil {
 			return err
 		}
 		flusher.Flush()
 		return nil
 	}
-	if err := send(); err != nil {
+	first, err := d.render(ctx)
+	if err != nil || send(first) != nil {
 		return
 	}
-	check := time.NewTicker(checkEvery)
-	defer check.Stop()
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
-	// Engine events come in bursts (one per state of a run); one render
-	// after a short quiet spell covers a burst.
-	var debounce <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-down:
 			return
-		case <-engineEvents:
-			if debounce == nil {
-				debounce = time.After(50 * time.Millisecond)
-			}
-		case <-debounce:
-			debounce = nil
-			if send() != nil {
-				return
-			}
-		case <-check.C:
-			if send() != nil {
+		case frag := <-updates:
+			if send(frag) != nil {
 				return
 			}
 		case <-ping.C:
@@ -232,6 +216,88 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 			}
 			flusher.Flush()
 		}
+	}
+}
+
+func (d *Dashboard) render(ctx context.Context) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "fragment", d.collect(ctx)); err != nil {
+		return nil, fmt.Errorf("dashboard: render fragment: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// watch registers a stream with the render loop, starting the loop if it
+// is the first: one render per check however many tabs are open.
+func (d *Dashboard) watch() chan []byte {
+	ch := make(chan []byte, 1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subs[ch] = struct{}{}
+	if !d.running {
+		d.running = true
+		go d.loop()
+	}
+	return ch
+}
+
+func (d *Dashboard) unwatch(ch chan []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.subs, ch)
+}
+
+// loop re-renders soon after engine events (they come in bursts, one per
+// run state, so one render after a short quiet spell covers a burst) and
+// on a periodic check for what the engine does not announce (CI steps,
+// ages), and hands changed fragments to every stream. It stops when the
+// last stream goes.
+func (d *Dashboard) loop() {
+	engineEvents, cancel := d.src.Engine.Subscribe()
+	defer cancel()
+	check := time.NewTicker(checkEvery)
+	defer check.Stop()
+	var last [32]byte
+	var debounce <-chan time.Time
+	for {
+		select {
+		case <-engineEvents:
+			if debounce == nil {
+				debounce = time.After(50 * time.Millisecond)
+			}
+			continue
+		case <-debounce:
+			debounce = nil
+		case <-check.C:
+		}
+		d.mu.Lock()
+		if len(d.subs) == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+		ctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		frag, err := d.render(ctx)
+		stop()
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(frag)
+		if sum == last {
+			continue
+		}
+		last = sum
+		d.mu.Lock()
+		for ch := range d.subs {
+			// Only the newest fragment matters to a slow stream.
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- frag
+		}
+		d.mu.Unlock()
 	}
 }
 
