@@ -77,6 +77,7 @@ func TestPRInputRefused(t *testing.T) {
 		{"unknown flag", []string{"pr", "open", "--nope"}, "unknown flag: --nope"},
 		{"pr addr not loopback", []string{"pr", "ls", "--addr", "0.0.0.0:8080"}, `--addr "0.0.0.0:8080"`},
 		{"status addr not loopback", []string{"status", "--addr", "192.0.2.1:80"}, `--addr "192.0.2.1:80"`},
+		{"status negative runs", []string{"status", "--runs", "-1", "--addr", "127.0.0.1:1"}, "--runs -1"},
 		{"up addr not loopback", []string{"up", "--addr", "0.0.0.0:8080"}, `--addr "0.0.0.0:8080"`},
 		{"up bad wait timeout", []string{"up", "--wait-timeout", "0s"}, "--wait-timeout"},
 	}
@@ -235,6 +236,9 @@ func TestUpAndPRCommands(t *testing.T) {
 	if e, ok := stacks[envStack]; !ok || e.LastRun == nil || e.EnvironmentID != d.Preview.EnvironmentID {
 		t.Errorf("status: environment stack %s is %+v", envStack, e)
 	}
+	if len(st.Runs) == 0 || len(st.Runs) > 10 || st.Runs[0].StackID == "" {
+		t.Errorf("status: latest runs %+v, want 1 to 10", st.Runs)
+	}
 	if len(st.Sandbox.Environments) != 1 || st.Sandbox.Environments[0].URL != d.Preview.URL {
 		t.Errorf("status: environments %+v, want the PR's at %s", st.Sandbox.Environments, d.Preview.URL)
 	}
@@ -242,7 +246,7 @@ func TestUpAndPRCommands(t *testing.T) {
 		t.Errorf("status: PRs %+v", st.PRs)
 	}
 	text = must("sandbox", "status")
-	for _, want := range []string{"stacks: 2", platform.ManagerStackID, envStack, "environments: 1", d.Preview.URL, "pull requests: 1"} {
+	for _, want := range []string{"stacks: 2", platform.ManagerStackID, envStack, "latest runs:", "environments: 1", d.Preview.URL, "pull requests: 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status lacks %q:\n%s", want, text)
 		}

@@ -24,6 +24,7 @@ import (
 type StatusView struct {
 	Sandbox sb.Status         `json:"sandbox"`
 	Stacks  []StackView       `json:"stacks"`
+	Runs    []RunView         `json:"runs"` // the latest runs of every stack, newest first
 	PRs     []platform.PRView `json:"prs"`
 }
 
@@ -38,9 +39,10 @@ type StackView struct {
 	LastRun       *RunView `json:"last_run,omitempty"`
 }
 
-// RunView is a stack's last run.
+// RunView is a run as status shows it.
 type RunView struct {
 	ID        string    `json:"id"`
+	StackID   string    `json:"stack_id"`
 	Type      string    `json:"type"`
 	State     string    `json:"state"`
 	Cause     string    `json:"cause"`
@@ -51,7 +53,11 @@ type RunView struct {
 // last one; older stacks show no last run rather than costing a request each.
 const runWindow = 1000
 
-func fetchStatus(ctx context.Context, c *client) (StatusView, error) {
+func runView(r spacelift.Run) RunView {
+	return RunView{ID: r.ID, StackID: r.StackID, Type: r.Type, State: r.State, Cause: r.Cause, UpdatedAt: r.UpdatedAt}
+}
+
+func fetchStatus(ctx context.Context, c *client, recent int) (StatusView, error) {
 	var v StatusView
 	if _, err := c.do(ctx, http.MethodGet, "/api/status", nil, &v.Sandbox); err != nil {
 		return v, err
@@ -61,7 +67,7 @@ func fetchStatus(ctx context.Context, c *client) (StatusView, error) {
 		return v, err
 	}
 	var runs []spacelift.Run
-	if len(stacks) > 0 {
+	if stacks != nil {
 		if _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/spacelift/runs?limit=%d", runWindow), nil, &runs); err != nil {
 			return v, err
 		}
@@ -77,9 +83,14 @@ func fetchStatus(ctx context.Context, c *client) (StatusView, error) {
 		sv := StackView{ID: s.ID, State: s.State, Branch: s.Branch, ProjectRoot: s.ProjectRoot,
 			EnvironmentID: s.EnvironmentID, TrackedCommit: s.TrackedCommit}
 		if r, ok := last[s.ID]; ok {
-			sv.LastRun = &RunView{ID: r.ID, Type: r.Type, State: r.State, Cause: r.Cause, UpdatedAt: r.UpdatedAt}
+			rv := runView(r)
+			sv.LastRun = &rv
 		}
 		v.Stacks = append(v.Stacks, sv)
+	}
+	v.Runs = []RunView{}
+	for i := 0; i < len(runs) && i < recent; i++ {
+		v.Runs = append(v.Runs, runView(runs[i]))
 	}
 	v.PRs = []platform.PRView{}
 	if _, err := c.do(ctx, http.MethodGet, "/api/prs", nil, &v.PRs); err != nil && !errors.Is(err, errNotServed) {
@@ -91,17 +102,21 @@ func fetchStatus(ctx context.Context, c *client) (StatusView, error) {
 func newStatus() *cobra.Command {
 	var addr string
 	var asJSON bool
+	var recent int
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show what a running sandbox serves: stacks and their last run, environments and URLs, PRs and previews",
+		Short: "Show what a running sandbox serves: stacks and their last run, recent runs, environments and URLs, PRs and previews",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
 				return cmdutil.Invalid(err)
 			}
+			if recent < 0 || recent > runWindow {
+				return cmdutil.Invalid(fmt.Errorf("--runs %d: want 0 to %d", recent, runWindow))
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
 			defer cancel()
-			v, err := fetchStatus(ctx, newClient(addr))
+			v, err := fetchStatus(ctx, newClient(addr), recent)
 			if err != nil {
 				return err
 			}
@@ -118,6 +133,7 @@ func newStatus() *cobra.Command {
 	cmdutil.InvalidFlags(cmd)
 	cmd.Flags().StringVar(&addr, "addr", sb.DefaultAddr, "address of the running sandbox")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	cmd.Flags().IntVar(&recent, "runs", 10, "how many of the latest runs to list")
 	return cmd
 }
 
@@ -131,6 +147,12 @@ func printStatus(out io.Writer, v StatusView, now time.Time) {
 			run = fmt.Sprintf("last run %s %s %s %s ago: %s", r.ID, r.Type, r.State, ago(now, r.UpdatedAt), r.Cause)
 		}
 		fmt.Fprintf(out, "  %-28s %-8s branch %-20s %s\n", s.ID, s.State, s.Branch, run)
+	}
+	if len(v.Runs) > 0 {
+		fmt.Fprintf(out, "\nlatest runs:\n")
+	}
+	for _, r := range v.Runs {
+		fmt.Fprintf(out, "  %-12s %-28s %-8s %-9s %4s ago  %s\n", r.ID, r.StackID, r.Type, r.State, ago(now, r.UpdatedAt), r.Cause)
 	}
 	fmt.Fprintf(out, "\nenvironments: %d\n", len(st.Environments))
 	for _, e := range st.Environments {
