@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if !cfg.Keep {
 		return nil
 	}
-	fmt.Fprintf(cfg.Out, "\nThe sandbox keeps running at %s (PID %d).\n", p.SB.URL(), os.Getpid())
+	fmt.Fprintf(cfg.Out, "\nThe sandbox keeps running at %s (PID %d); its dashboard is %s/\n", p.SB.URL(), os.Getpid(), p.SB.URL())
 	fmt.Fprintf(cfg.Out, "  previewctl sandbox status --addr %s\n", p.SB.Addr())
 	fmt.Fprintf(cfg.Out, "  previewctl sandbox pr open --addr %s --branch my/change --file service/handler/handler.go=./handler.go\n", p.SB.Addr())
 	fmt.Fprintf(cfg.Out, "Stop it with Ctrl-C (or kill %d); its state stays in %s.\n", os.Getpid(), cfg.DataDir)
