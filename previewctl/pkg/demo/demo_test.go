@@ -138,7 +138,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("ANSI escapes present=%v, want %v", hasANSI, tc.terminal)
 			}
 			// Preview states while waiting are for people only.
-			if states := strings.Contains(plain, "preview deploying"); states != tc.terminal {
+			if states := strings.Contains(plain, "· preview building: Building "); states != tc.terminal {
 				t.Errorf("intermediate preview states shown=%v, want %v", states, tc.terminal)
 			}
 			if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
