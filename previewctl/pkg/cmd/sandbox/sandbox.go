@@ -4,7 +4,6 @@
 package sandbox
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,10 +29,6 @@ func New() *cobra.Command {
 	cmd.AddCommand(newUp(), newStatus(), newPR())
 	return cmd
 }
-
-// Configure lets other parts mount handlers and start components on the
-// opened data plane before it serves.
-var Configure []func(ctx context.Context, s *sb.Sandbox) error
 
 func newUp() *cobra.Command {
 	var addr, data, bucket string
@@ -76,12 +71,6 @@ loopback address until SIGINT or SIGTERM. Drive it with
 			})
 			if err != nil {
 				return err
-			}
-			for _, c := range Configure {
-				if err := c(cmd.Context(), p.SB); err != nil {
-					p.Close()
-					return err
-				}
 			}
 			err = p.Serve(cmd.Context())
 			if cerr := p.Close(); err == nil {
