@@ -199,7 +199,13 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	// A log a person opened stays open across live updates.
 	runID := step(t, ctx, "read the latest run", chromedp.AttributeValue(css(stackSel+` table.runs tbody tr`), "data-run-id")).Value
 	logSel := "#log-" + runID
-	step(t, ctx, "open the latest run's log", chromedp.Click(css(logSel+` summary`)))
+	step(t, ctx, "open the latest run's log", chromedp.Steps(
+		chromedp.Click(css(logSel+` summary`)),
+		chromedp.WaitVisible(css(logSel+` pre`)),
+	))
+	if log := text(css(logSel + ` pre`)); !strings.Contains(log, "tracked run on hello-service-"+id) {
+		t.Errorf("the opened log of %s reads:\n%s", runID, log)
+	}
 	pr2, err := p.PushPR(ctx, pr.Number, "Greet again", handlerWith(t, "Hello again"))
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +217,7 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	if step(t, ctx, "read the newest run", chromedp.AttributeValue(css(stackSel+` table.runs tbody tr`), "data-run-id")).Value == runID {
 		t.Fatalf("the push added no run to %s above %s", stackSel, runID)
 	}
-	if !step(t, ctx, "check the log", chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).open`, logSel))) {
+	if !step(t, ctx, "check the log", chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).open && !!document.querySelector(%q)`, logSel, logSel+" pre"))) {
 		t.Error("the log a person opened closed itself on a live update")
 	}
 

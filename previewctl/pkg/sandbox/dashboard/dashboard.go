@@ -36,6 +36,8 @@ var staticFS embed.FS
 // Paths the dashboard answers besides the page itself ("GET /{$}").
 const (
 	FragmentPath = "/dashboard/fragment"
+	// LogPath is one run's log as an HTML fragment: /dashboard/runs/{id}/log.
+	LogPath      = "/dashboard/runs/{id}/log"
 	EventsPath   = "/dashboard/events"
 	StaticPrefix = "/dashboard/static/"
 )
@@ -136,6 +138,7 @@ func New(src Source) *Dashboard {
 func (d *Dashboard) Mount(handle func(pattern string, h http.Handler)) {
 	handle("GET /{$}", http.HandlerFunc(d.page))
 	handle("GET "+FragmentPath, http.HandlerFunc(d.fragment))
+	handle("GET "+LogPath, http.HandlerFunc(d.runLog))
 	handle("GET "+EventsPath, http.HandlerFunc(d.events))
 	handle("GET "+StaticPrefix, d.static)
 }
@@ -148,6 +151,35 @@ func (d *Dashboard) page(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) fragment(w http.ResponseWriter, r *http.Request) {
 	v := d.collect(r.Context())
 	d.write(w, "fragment", v)
+}
+
+func (d *Dashboard) runLog(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := d.src.Engine.Run(r.Context(), id); errors.Is(err, spacelift.ErrNotFound) {
+		http.Error(w, "no run "+id, http.StatusNotFound)
+		return
+	} else if err != nil {
+		http.Error(w, "run "+id+": "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	lines, err := d.src.Engine.Logs(r.Context(), id)
+	if err != nil {
+		http.Error(w, "log of run "+id+": "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	v := LogView{RunID: id, Lines: lines}
+	if len(lines) > logLinesPerRun {
+		v.Cut = len(lines) - logLinesPerRun
+		v.Lines = lines[v.Cut:]
+	}
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "log", v); err != nil {
+		http.Error(w, "dashboard: render log: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (d *Dashboard) write(w http.ResponseWriter, name string, v View) {

@@ -135,6 +135,8 @@ func TestRoutes(t *testing.T) {
 		{dashboard.StaticPrefix + "dashboard.js", 200, "text/javascript; charset=utf-8", []string{"EventSource"}},
 		{dashboard.StaticPrefix + "dashboard.css", 200, "text/css; charset=utf-8", []string{".badge"}},
 		{dashboard.StaticPrefix + "missing.js", 404, "", nil},
+		{"/dashboard/runs/run-000001/log", 200, "text/html; charset=utf-8", []string{`<pre aria-label="Log of run-000001">`, "tracked run on " + platform.ManagerStackID}},
+		{"/dashboard/runs/run-999999/log", 404, "", nil},
 		{"/no-such-page", 404, "", nil},
 		{"/api/status", 200, "application/json", []string{`"url"`}},
 		{"/api/spacelift/stacks", 200, "application/json", []string{platform.ManagerStackID}},

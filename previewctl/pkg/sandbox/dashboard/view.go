@@ -74,11 +74,18 @@ type StackView struct {
 	Runs []RunView
 }
 
-// RunView is a run with its log.
+// RunView is a run with the size of its log (the log itself is fetched
+// when a person opens it: logs are most of a busy page's bytes).
 type RunView struct {
 	spacelift.Run
-	Log    []spacelift.LogLine
-	LogCut int // lines left out at the start
+	LogLines int
+}
+
+// LogView is one run's log as the log fragment shows it.
+type LogView struct {
+	RunID string
+	Lines []spacelift.LogLine
+	Cut   int // lines left out at the start
 }
 
 // TriggerRun is the run whose end triggered this one (trigger policy), or "".
@@ -158,11 +165,7 @@ func (d *Dashboard) runView(ctx context.Context, v *View, r spacelift.Run) RunVi
 	if err != nil {
 		v.addErr("log of run "+r.ID, err)
 	}
-	if len(logs) > logLinesPerRun {
-		rv.LogCut = len(logs) - logLinesPerRun
-		logs = logs[rv.LogCut:]
-	}
-	rv.Log = logs
+	rv.LogLines = len(logs)
 	return rv
 }
 

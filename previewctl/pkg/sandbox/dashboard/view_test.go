@@ -102,12 +102,14 @@ func TestFragmentEscapes(t *testing.T) {
 		Environments: []EnvRow{{ID: "aaaa0001", Service: "hello-service", PR: "acme/shop#7", InfraBranch: hostile, State: StateLive,
 			URL: "javascript:alert(1)", Created: now.Add(-90 * time.Second), Expires: now.Add(-time.Hour)}},
 		Stacks: []StackView{{Stack: spacelift.Stack{ID: "s1", Branch: hostile, State: spacelift.StackActive},
-			Runs: []RunView{{Run: spacelift.Run{ID: "r1", State: spacelift.StateFinished, Cause: hostile, TriggeredBy: "r0"},
-				Log: []spacelift.LogLine{{At: now, Line: hostile}}}}}},
+			Runs: []RunView{{Run: spacelift.Run{ID: "r1", State: spacelift.StateFinished, Cause: hostile, TriggeredBy: "r0"}, LogLines: 1}}}},
 		Evaluations: []spacelift.PolicyEvaluation{{Policy: "push", StackID: "s1", Summary: hostile, Decision: hostile}},
 	}
 	var buf bytes.Buffer
 	if err := d.tmpl.ExecuteTemplate(&buf, "fragment", v); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.tmpl.ExecuteTemplate(&buf, "log", LogView{RunID: "r1", Lines: []spacelift.LogLine{{At: now, Line: hostile}}}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -116,7 +118,8 @@ func TestFragmentEscapes(t *testing.T) {
 			t.Errorf("fragment holds %q unescaped", bad)
 		}
 	}
-	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", `href="#run-r0"`, "expired 1 h 0 min ago", ">1 min<"} {
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", `href="#run-r0"`, "expired 1 h 0 min ago", ">1 min<",
+		`data-log-url="/dashboard/runs/r1/log"`, "<summary>1 lines</summary>", `<span class="ts">06:00:00</span> &lt;img`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fragment lacks %q", want)
 		}

@@ -11,13 +11,35 @@
     status.textContent = text;
   }
 
+  // Logs are fetched when opened (server-rendered too), and fetched again
+  // while open whenever the page changes, so a running log grows.
+  function loadLog(d) {
+    var body = d.querySelector('.logbody');
+    if (!body || !d.dataset.logUrl) { return; }
+    fetch(d.dataset.logUrl, { cache: 'no-store' })
+      .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.text(); })
+      .then(function (html) { body.innerHTML = html; d.dataset.loaded = '1'; })
+      .catch(function (e) { body.textContent = 'Could not load the log: ' + e.message; });
+  }
+  // toggle does not bubble; a capturing listener still sees it.
+  document.addEventListener('toggle', function (ev) {
+    if (ev.target.matches && ev.target.matches('details[data-log-url]') && ev.target.open) { loadLog(ev.target); }
+  }, true);
+
   function apply(html) {
     var tpl = document.createElement('template');
     tpl.innerHTML = html;
     var open = {};
-    main.querySelectorAll('details[open][id]').forEach(function (d) { open[d.id] = true; });
+    main.querySelectorAll('details[open][id]').forEach(function (d) { open[d.id] = d; });
+    var reload = [];
     tpl.content.querySelectorAll('details[id]').forEach(function (d) {
-      if (open[d.id]) { d.open = true; }
+      var was = open[d.id];
+      if (!was) { return; }
+      d.open = true;
+      // Keep what was shown until the fresh copy arrives: no flicker.
+      var oldBody = was.querySelector('.logbody'), newBody = d.querySelector('.logbody');
+      if (oldBody && newBody) { newBody.innerHTML = oldBody.innerHTML; }
+      reload.push(d.id);
     });
     var sections = tpl.content.querySelectorAll('section[id]');
     sections.forEach(function (next) {
@@ -30,6 +52,7 @@
         cur.replaceChildren.apply(cur, Array.prototype.slice.call(next.childNodes));
       }
     });
+    reload.forEach(function (id) { var d = document.getElementById(id); if (d) { loadLog(d); } });
     document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
     say('live', 'Live: updated ' + new Date().toLocaleTimeString() + '.');
   }
