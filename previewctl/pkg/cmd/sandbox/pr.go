@@ -1,12 +1,14 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -24,6 +26,7 @@ const maxFile = 4 << 20
 // changeFlags are the file flags of `pr open` and `pr push`.
 type changeFlags struct {
 	set, file, del []string
+	wait           time.Duration
 }
 
 func (f *changeFlags) register(cmd *cobra.Command) {
@@ -31,6 +34,7 @@ func (f *changeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.set, "set", nil, "PATH=CONTENT: write CONTENT (literal text) to PATH (repeatable)")
 	cmd.Flags().StringArrayVar(&f.file, "file", nil, "PATH=LOCALFILE: write the local file's content to PATH (repeatable)")
 	cmd.Flags().StringArrayVar(&f.del, "delete", nil, "PATH: delete PATH (repeatable)")
+	cmd.Flags().DurationVar(&f.wait, "wait", 0, "wait up to this long for the preview to go live at the new head (exit 1 with its CI log if it fails or times out)")
 }
 
 // changes turns the flags into the API's files map (nil deletes). Every
@@ -76,6 +80,9 @@ func (f *changeFlags) changes() (map[string]*string, error) {
 	}
 	if len(out) == 0 {
 		return nil, cmdutil.Invalid(fmt.Errorf("no change given: pass at least one --set, --file or --delete"))
+	}
+	if f.wait < 0 {
+		return nil, cmdutil.Invalid(fmt.Errorf("--wait %s: want a positive duration (or 0, not to wait)", f.wait))
 	}
 	return out, nil
 }
@@ -207,7 +214,7 @@ func newPROpen(client func() *client) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d opened from %s at %s (%d file(s)); follow it with: previewctl sandbox pr show %d\n",
 				pr.Number, pr.HeadRef, pr.HeadSHA, len(ch), pr.Number)
-			return nil
+			return waitLive(cmd, c, pr, files.wait)
 		},
 	}
 	cmd.Flags().StringVar(&branch, "branch", "", "the new branch to commit to and open the PR from (required)")
@@ -235,12 +242,13 @@ func newPRPush(client func() *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			c := client()
 			var pr githost.PR
-			if _, err := client().do(cmd.Context(), http.MethodPost, fmt.Sprintf("/api/prs/%d/commits", n), prRequest{Message: message, Files: ch}, &pr); err != nil {
+			if _, err := c.do(cmd.Context(), http.MethodPost, fmt.Sprintf("/api/prs/%d/commits", n), prRequest{Message: message, Files: ch}, &pr); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d: pushed %s to %s (%d file(s))\n", pr.Number, pr.HeadSHA, pr.HeadRef, len(ch))
-			return nil
+			return waitLive(cmd, c, pr, files.wait)
 		},
 	}
 	cmd.Flags().StringVar(&message, "message", "", "the commit message (default \"Update\")")
@@ -340,6 +348,39 @@ func printPR(out io.Writer, d prDetail) {
 	}
 	for _, l := range d.CILog {
 		fmt.Fprintf(out, "  %s %s\n", l.At.Local().Format("15:04:05.000"), l.Line)
+	}
+}
+
+// waitLive polls the PR until its preview is live at pr's head (0 does not
+// wait). A failed preview or the time running out exits 1 with the CI log.
+func waitLive(cmd *cobra.Command, c *client, pr githost.PR, wait time.Duration) error {
+	if wait == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+	defer cancel()
+	var d prDetail
+	for {
+		d = prDetail{}
+		if _, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/api/prs/%d", pr.Number), nil, &d); err != nil && ctx.Err() == nil {
+			return err
+		}
+		if pv := d.Preview; pv != nil && pv.HeadSHA == pr.HeadSHA {
+			switch pv.State {
+			case platform.PreviewLive:
+				fmt.Fprintf(cmd.OutOrStdout(), "PR #%d: preview live at %s\n", pr.Number, pv.URL)
+				return nil
+			case platform.PreviewFailed:
+				printPR(cmd.ErrOrStderr(), d)
+				return fmt.Errorf("PR #%d: preview failed: %s", pr.Number, pv.Comment)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			printPR(cmd.ErrOrStderr(), d)
+			return fmt.Errorf("PR #%d: preview not live at %s after --wait %s", pr.Number, pr.HeadSHA, wait)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

@@ -69,6 +69,7 @@ func TestPRInputRefused(t *testing.T) {
 		{"push with a word", []string{"pr", "push", "abc", "--set", "a=1"}, `PR number "abc"`},
 		{"push to zero", []string{"pr", "push", "0", "--set", "a=1"}, `PR number "0"`},
 		{"push without changes", []string{"pr", "push", "1"}, "no change given"},
+		{"push negative wait", []string{"pr", "push", "1", "--set", "a=1", "--wait", "-1s"}, "--wait -1s"},
 		{"push message with escape", []string{"pr", "push", "1", "--message", "x\x07", "--set", "a=1"}, "--message"},
 		{"close two", []string{"pr", "close", "1", "2"}, "got 2"},
 		{"close negative", []string{"pr", "close", "--addr", "127.0.0.1:1", "--", "-3"}, `PR number "-3"`},
@@ -252,17 +253,26 @@ func TestUpAndPRCommands(t *testing.T) {
 		}
 	}
 
-	out = must("sandbox", "pr", "push", "1", "--message", "Drop the note", "--delete", "docs/cli-note.md")
-	if !strings.HasPrefix(out, "PR #1: pushed ") {
-		t.Fatalf("pr push said %q", out)
-	}
+	// The push changes no service/ file: the PR's files still do, so the
+	// environment redeploys at the new head; --wait returns once it is live.
+	out = must("sandbox", "pr", "push", "1", "--message", "Drop the note", "--delete", "docs/cli-note.md", "--wait", "90s")
 	pushed := show("1")
 	if pushed.HeadSHA == d.HeadSHA {
 		t.Fatal("pr push did not move the head")
 	}
-	// The push changes no service/ file: the PR's files still do, so the
-	// environment redeploys at the new head.
-	waitState("1", platform.PreviewLive, pushed.HeadSHA)
+	if want := "PR #1: pushed " + pushed.HeadSHA; !strings.HasPrefix(out, want) || !strings.Contains(out, "PR #1: preview live at "+d.Preview.URL) {
+		t.Fatalf("pr push --wait said %q, want %q... and the preview live", out, want)
+	}
+	if pushed.Preview == nil || pushed.Preview.State != platform.PreviewLive || pushed.Preview.HeadSHA != pushed.HeadSHA {
+		t.Fatalf("after pr push --wait the preview is %+v", pushed.Preview)
+	}
+
+	// A PR whose service does not compile: --wait exits 1 with the CI log.
+	code, _, errs := run(t, "sandbox", "pr", "open", "--branch", "cli/broken", "--set", "service/handler/broken.go=package handler\n\nfunc broken( {\n",
+		"--wait", "90s", "--addr", addr)
+	if code != 1 || !strings.Contains(errs, "PR #2: preview failed") || !strings.Contains(errs, "CI log:") || !strings.Contains(errs, "package failed") {
+		t.Errorf("pr open --wait of a broken build: exit %d, stderr:\n%s\nwant 1, the failure and the CI log", code, errs)
+	}
 
 	// Opening a second PR from the same branch is refused before anything
 	// is committed: PR #1's head does not move.
