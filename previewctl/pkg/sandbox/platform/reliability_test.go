@@ -360,6 +360,7 @@ func TestKillDuringManagerRun(t *testing.T) {
 	// a round that only sees the manager idle, or whose kill lands after
 	// the run ended, is followed by another on the restarted platform.
 	docs := []int{pr2.Number}
+	opened, closed := 2, 0
 	var interrupted string
 	for round := 1; round <= 4 && interrupted == ""; round++ {
 		seen := map[string]bool{}
@@ -370,6 +371,7 @@ func TestKillDuringManagerRun(t *testing.T) {
 		b := c.openPR(fmt.Sprintf("reliability/docs-%d-b", round), docsPR(fmt.Sprintf("docs-%d-b", round)))
 		c.closePR(docs[0])
 		docs = append(docs[1:], a.Number, b.Number)
+		opened, closed = opened+2, closed+1
 
 		caught := catchManagerRun(t, c, seen, 30*time.Second)
 		if caught == "" {
@@ -415,6 +417,15 @@ func TestKillDuringManagerRun(t *testing.T) {
 	// are exactly those of the open PRs, and each serves its version.
 	var prs []PRView
 	c.call(http.MethodGet, "/api/prs", nil, &prs)
+	nClosed := 0
+	for _, pr := range prs {
+		if pr.State == githost.StateClosed {
+			nClosed++
+		}
+	}
+	if len(prs) != opened || nClosed != closed {
+		t.Fatalf("after the restarts the git host has %d PRs, %d closed; want %d and %d", len(prs), nClosed, opened, closed)
+	}
 	wantStacks := []string{ManagerStackID}
 	var wantEnvs []string
 	for _, pr := range prs {
@@ -730,8 +741,9 @@ func TestCloseDuringFirstRun(t *testing.T) {
 			if _, ok := p.SB.Environment(id); ok {
 				t.Fatalf("the data plane still has environment %s", id)
 			}
+			fnDir := filepath.Join(dataDir, "functions", id) + string(filepath.Separator)
 			for _, pr := range sandboxProcs(t, dataDir) {
-				if strings.Contains(strings.Join(pr.args, " "), string(filepath.Separator)+id) {
+				if slices.ContainsFunc(pr.args, func(a string) bool { return strings.HasPrefix(a, fnDir) }) {
 					t.Fatalf("emulator of the destroyed environment still runs: %+v", pr)
 				}
 			}
