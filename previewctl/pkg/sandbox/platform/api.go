@@ -18,6 +18,17 @@ func (p *Platform) OpenPR(ctx context.Context, branch, title string, files map[s
 	if len(files) == 0 {
 		return githost.PR{}, errors.New("open PR: no files to change (a PR needs a commit)")
 	}
+	// Refuse before committing: a commit to a branch that already has an
+	// open PR would land as a push to that PR even though this call fails.
+	open, err := p.Git.ListPRs(ctx, p.cfg.Owner, p.cfg.Repo, githost.StateOpen)
+	if err != nil {
+		return githost.PR{}, fmt.Errorf("open PR from %q: %w", branch, err)
+	}
+	for _, pr := range open {
+		if pr.HeadRef == branch && pr.BaseRef == DefaultBranch {
+			return githost.PR{}, fmt.Errorf("open PR from %q: PR #%d is already open for it: %w", branch, pr.Number, githost.ErrExists)
+		}
+	}
 	if _, err := p.Git.CommitFiles(ctx, p.cfg.Owner, p.cfg.Repo, branch, "", files, title); err != nil {
 		return githost.PR{}, fmt.Errorf("open PR: commit to branch %q: %w", branch, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 )
 
@@ -167,7 +168,34 @@ func TestPullRequestLifecycle(t *testing.T) {
 	if code, _ := get(t, p, pv.URL); code != http.StatusNotFound {
 		t.Fatalf("after close GET %s = %d, want 404", pv.URL, code)
 	}
-	if _, err := p.Engine.Stack(ctx, "hello-service-"+id); !errors.Is(err, spacelift.ErrNotFound) {
-		t.Fatalf("environment stack still exists after close: %v", err)
+	// The URL stops answering when the destroy run removes the routes; the
+	// stack goes a moment later, once that run has finished.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := p.Engine.Stack(ctx, "hello-service-"+id)
+		if errors.Is(err, spacelift.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("environment stack still exists 30s after close: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// A second PR from a branch that already has an open one is refused
+	// before anything is committed.
+	pr3, err := p.OpenPR(ctx, "feature/again", "Again", handlerWith(t, "Hello again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := p.Git.Head(ctx, pr3.Owner, pr3.Repo, "feature/again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.OpenPR(ctx, "feature/again", "Again", handlerWith(t, "Hello twice")); !errors.Is(err, githost.ErrExists) {
+		t.Fatalf("second OpenPR on an open PR's branch: %v, want ErrExists", err)
+	}
+	if after, _ := p.Git.Head(ctx, pr3.Owner, pr3.Repo, "feature/again"); after != before {
+		t.Fatalf("the refused OpenPR still committed: head %s -> %s", before, after)
 	}
 }
