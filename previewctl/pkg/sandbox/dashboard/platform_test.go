@@ -162,18 +162,15 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// TestEventStream: the stream sends the fragment at once, then a new one
-// when a PR's environment appears, without being asked again.
-func TestEventStream(t *testing.T) {
-	p := openPlatform(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.SB.URL()+dashboard.EventsPath, nil)
+// fragments reads an event stream's fragment events.
+func fragments(t *testing.T, ctx context.Context, url string) <-chan string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q, want text/event-stream", ct)
 	}
@@ -199,22 +196,36 @@ func TestEventStream(t *testing.T) {
 			}
 		}
 	}()
-	next := func(what string) string {
+	return events
+}
+
+// TestEventStream: each stream (two tabs share one render loop) gets the
+// fragment at once, then a new one whenever it changes, without asking,
+// until the PR's environment is live.
+func TestEventStream(t *testing.T) {
+	p := openPlatform(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	tabs := []<-chan string{fragments(t, ctx, p.SB.URL()+dashboard.EventsPath), fragments(t, ctx, p.SB.URL()+dashboard.EventsPath)}
+	next := func(tab int, what string) string {
 		t.Helper()
 		select {
-		case f, ok := <-events:
+		case f, ok := <-tabs[tab]:
 			if !ok {
-				t.Fatalf("stream ended while waiting for %s", what)
+				t.Fatalf("stream %d ended while waiting for %s", tab, what)
 			}
 			return f
 		case <-ctx.Done():
-			t.Fatalf("no fragment event for %s", what)
+			t.Fatalf("stream %d: no fragment event for %s", tab, what)
 		}
 		return ""
 	}
-	first := next("the first fragment")
-	if !strings.Contains(first, `<section id="environments"`) || !strings.Contains(first, "No environments yet") {
-		t.Fatalf("first fragment is not the empty environments view:\n%.1500s", first)
+	last := make([]string, len(tabs))
+	for i := range tabs {
+		last[i] = next(i, "the first fragment")
+		if !strings.Contains(last[i], `<section id="environments"`) || !strings.Contains(last[i], "No environments yet") {
+			t.Fatalf("stream %d: first fragment is not the empty environments view:\n%.1500s", i, last[i])
+		}
 	}
 	pr, err := p.OpenPR(ctx, "feature/stream", "Stream test", handlerWith(t, "Hello stream"))
 	if err != nil {
@@ -222,14 +233,16 @@ func TestEventStream(t *testing.T) {
 	}
 	id := envfile.ID(pr.Owner, pr.Repo, pr.Number)
 	row := `data-env-id="` + id + `" data-state="live"`
-	for {
-		f := next("environment " + id + " live")
-		if f == first {
-			t.Fatal("the stream sent a fragment that did not change")
-		}
-		first = f
-		if strings.Contains(f, row) {
-			break
+	for i := range tabs {
+		for {
+			f := next(i, "environment "+id+" live")
+			if f == last[i] {
+				t.Fatalf("stream %d sent a fragment that did not change", i)
+			}
+			last[i] = f
+			if strings.Contains(f, row) {
+				break
+			}
 		}
 	}
 }
