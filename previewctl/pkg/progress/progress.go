@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -55,7 +56,7 @@ func (s *Status) Update(key, line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tty {
-		fmt.Fprint(s.w, clearLine+line)
+		fmt.Fprint(s.w, clearLine+fit(line, width()))
 		s.open = true
 		return
 	}
@@ -97,6 +98,25 @@ func (s *Status) Clear() {
 		fmt.Fprint(s.w, clearLine)
 		s.open = false
 	}
+}
+
+// width is the terminal's width as the shell exports it, else 80: a line
+// that wraps cannot be rewritten in place (the erase reaches only its last
+// row).
+func width() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 10 {
+		return n
+	}
+	return 80
+}
+
+// fit cuts line to fewer than cols characters, marking the cut.
+func fit(line string, cols int) string {
+	r := []rune(line)
+	if len(r) < cols {
+		return line
+	}
+	return string(r[:cols-2]) + "…"
 }
 
 // Seconds formats a duration for people: "0.4 s", "12.3 s", "2 min 05 s".

@@ -71,3 +71,28 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalLinesFit: a status line that wraps cannot be rewritten in
+// place, so on a terminal it is cut to the width; the final line is not.
+func TestTerminalLinesFit(t *testing.T) {
+	t.Setenv("COLUMNS", "20")
+	long := "wait: attempt 1: HTTP 404: a body much longer than twenty columns"
+	for _, tc := range []struct {
+		name string
+		tty  bool
+		want string
+	}{
+		{"terminal", true, "\r\033[Kwait: attempt 1: H…\r\033[K" + long + "\n"},
+		{"log", false, long + "\n" + long + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			s := NewTTY(&buf, tc.tty)
+			s.Update("k", long)
+			s.Done(long)
+			if buf.String() != tc.want {
+				t.Fatalf("wrote %q\nwant  %q", buf.String(), tc.want)
+			}
+		})
+	}
+}

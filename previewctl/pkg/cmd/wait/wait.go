@@ -94,6 +94,10 @@ func (w *statusLines) Write(p []byte) (int, error) {
 			w.st.Done(line + " (after " + took + ")")
 			continue
 		}
-		w.st.Update(attemptRE.ReplaceAllString(line, ""), line+" ("+took+")")
+		// The time goes first: a terminal cuts a long body off the end.
+		shown := attemptRE.ReplaceAllStringFunc(line, func(p string) string {
+			return strings.TrimSuffix(p, ": ") + " (" + took + "): "
+		})
+		w.st.Update(attemptRE.ReplaceAllString(line, ""), shown)
 	}
 }
