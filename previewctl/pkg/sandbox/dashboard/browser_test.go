@@ -248,4 +248,26 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	if body := text(css(`body`)); body != pr2.HeadSHA+": Hello again" {
 		t.Errorf("the environment's URL answers %q, want %q", body, pr2.HeadSHA+": Hello again")
 	}
+
+	// Closing the PR: the row goes away live, and the destructor's run
+	// stays visible under the deleted stacks.
+	step(t, ctx, "back to the dashboard", chromedp.Steps(
+		chromedp.Navigate(p.SB.URL()+"/"),
+		chromedp.WaitVisible(css(`#live-status[data-state="live"]`)),
+		chromedp.WaitVisible(css(row)),
+	))
+	step(t, ctx, "mark the page again", chromedp.Evaluate[string](`window.__dashboardMarker = "set before the close"`))
+	if _, err := p.ClosePR(ctx, pr.Number); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "wait for the row to go and the destroy run to show", chromedp.Steps(
+		chromedp.WaitNotPresent(css(row)),
+		chromedp.WaitVisible(css(`#stack-deleted tr[data-state="FINISHED"] .tag`)),
+	))
+	if m := step(t, ctx, "read the marker", chromedp.Evaluate[string](`window.__dashboardMarker || ""`)); m != "set before the close" {
+		t.Fatalf("window marker is %q after the close: the page reloaded", m)
+	}
+	if cause := text(css(`#stack-deleted tr[data-state="FINISHED"] td.cause`)); !strings.Contains(strings.ToLower(cause), "destr") {
+		t.Errorf("the deleted stack's finished run has cause %q, want the destructor", cause)
+	}
 }
