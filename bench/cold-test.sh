@@ -9,7 +9,9 @@
 #   - so `make test` also builds every pinned tool (aws-lambda-rie, opa,
 #     OpenTofu) from source before the tests.
 # The wall time runs from `make test` starting to it exiting; cloning and
-# removing the temporary directory are not counted.
+# removing the temporary directory are not counted. make runs with -k so a
+# failing test does not cut the measurement short (the remaining test
+# targets still run); the exit status and the failed tests are recorded.
 #
 # Usage: bench/cold-test.sh [RECORD]   (default RECORD: bench/cold-test.txt)
 set -euo pipefail
@@ -35,7 +37,7 @@ date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 echo "cold-test: make test in a fresh clone of $commit (GOCACHE and GOMODCACHE empty); log: $log"
 start=$(date +%s.%N)
 status=0
-make -C "$tmp/src" test >"$log" 2>&1 || status=$?
+make -k -C "$tmp/src" test >"$log" 2>&1 || status=$?
 end=$(date +%s.%N)
 seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
 
@@ -48,6 +50,8 @@ seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
   echo "exit: $status"
   echo "load: $load"
   echo "cores: $(nproc)"
+  failed=$(grep -E -- '^\s*--- FAIL: ' "$log" | awk '{print $3}' | head -n 5 | paste -sd' ' - || true)
+  if [ -n "$failed" ]; then echo "failed: $failed"; fi
 } >"$record.tmp"
 mv "$record.tmp" "$record"
 echo "cold-test: make test took ${seconds}s, exit $status (load average $load at start); recorded in $record"

@@ -18,6 +18,7 @@ type ColdRecord struct {
 	Seconds float64
 	Exit    int
 	Load    string // 1-minute load average before the run
+	Failed  string // the first failed tests, when make test failed
 }
 
 // ReadCold reads the record; a missing file is (nil, nil): never measured.
@@ -51,6 +52,8 @@ func ReadCold(path string) (*ColdRecord, error) {
 			c.Commit = v
 		case "load":
 			c.Load = v
+		case "failed":
+			c.Failed = v
 		case "seconds":
 			if c.Seconds, err = strconv.ParseFloat(v, 64); err != nil || c.Seconds < 0 {
 				return nil, fmt.Errorf("cold-cache record %s: seconds %q is not a duration in seconds", path, v)

@@ -208,8 +208,10 @@ func TestReadCold(t *testing.T) {
 		want       *ColdRecord
 		err        string
 	}{
-		{"full", "# by cold-test.sh\ndate: 2026-11-28T06:00:00Z\ncommit: abc123\nseconds: 421.5\nexit: 0\nload: 3.1\n",
+		{"full", "# by cold-test.sh\ndate: 2026-11-28T06:00:00Z\ncommit: abc123\nseconds: 421.5\nexit: 0\nload: 3.1\ncores: 2\n",
 			&ColdRecord{Date: "2026-11-28T06:00:00Z", Commit: "abc123", Seconds: 421.5, Load: "3.1"}, ""},
+		{"failed", "date: d\ncommit: c\nseconds: 1\nexit: 2\nfailed: TestA TestB/sub\n",
+			&ColdRecord{Date: "d", Commit: "c", Seconds: 1, Exit: 2, Failed: "TestA TestB/sub"}, ""},
 		{"bad seconds", "date: x\ncommit: y\nseconds: soon\nexit: 0\n", nil, `seconds "soon"`},
 		{"bad exit", "date: x\ncommit: y\nseconds: 1\nexit: no\n", nil, `exit "no"`},
 		{"missing line", "date: x\ncommit: y\nseconds: 1\n", nil, "no exit line"},

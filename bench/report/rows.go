@@ -342,6 +342,9 @@ func cold(env Env) Figure {
 	if c.Exit != 0 {
 		// A failed run does not prove the goal: show it, and fail the row.
 		f.Text = fmt.Sprintf("make test exited %d after %s, recorded %s at %s", c.Exit, d, c.Date, c.Commit)
+		if c.Failed != "" {
+			f.Text += "; failed: " + c.Failed
+		}
 		f.Value = math.Inf(1)
 	}
 	return f
