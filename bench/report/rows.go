@@ -64,9 +64,6 @@ type Row struct {
 	Goal     *Goal
 	Detail   []Detail
 	Compute  func(Env) Figure
-	// Looking describes the benchmark when Func is a pattern, for the
-	// "not measured" message.
-	Looking string
 }
 
 // Env is what derived rows see.
@@ -105,15 +102,13 @@ const (
 	spaceliftDir = "previewctl/pkg/sandbox/spacelift"
 )
 
-// p3 is a manager-run row for n environment files; the benchmark is being
-// written as sub-benchmarks whose names end in the file count.
+// p3 is the manager-run row for n environment files.
 func p3(id string, n int, goal *Goal) Row {
 	return Row{
 		ID: id, What: fmt.Sprintf("manager run over %s environment files (parse, diff, trigger policy)", num(float64(n))),
-		Dir: spaceliftDir, Func: `Benchmark\w*`, Sub: `(?:.*\D)?` + strconv.Itoa(n),
-		Src:  []Src{{"ms/manager-run", 1}, {"ms/run", 1}, {"ms/op", 1}, {"ms/*", 1}, {"ms-*", 1}, {"ns/op", 1e-6}},
-		Unit: "ms", Goal: goal,
-		Looking: fmt.Sprintf("with a sub-benchmark per file count (e.g. BenchmarkManagerRun/files=%d)", n),
+		Dir: spaceliftDir, Func: "BenchmarkManagerRun", Sub: "files=" + strconv.Itoa(n),
+		Src: []Src{{"ms/manager-run", 1}}, Unit: "ms", Goal: goal,
+		Detail: []Detail{{"per file", []Src{{"µs/file", 1}}, "µs"}, {"trigger policy", []Src{{"ms/trigger-policy", 1}}, "ms"}},
 	}
 }
 
@@ -208,7 +203,7 @@ func plain(r Row, outcomes []Outcome) Figure {
 		if r.Dir != "" {
 			where = "in " + r.Dir
 		}
-		f.Missing = fmt.Sprintf("no benchmark %s exists yet %s", orDefault(r.Looking, r.Func), where)
+		f.Missing = fmt.Sprintf("no benchmark %s exists yet %s", r.Func, where)
 		return f
 	}
 	for _, o := range found {
