@@ -398,6 +398,9 @@ func TestKillDuringManagerRun(t *testing.T) {
 	}
 
 	waitChildConverged(t, c, 2*time.Minute)
+	// A closed PR's preview says destroyed once its URL answers 404; the
+	// manager run deleting its stack ends a little later.
+	waitChildIdle(t, c, time.Minute)
 	var logs []spacelift.LogLine
 	c.call(http.MethodGet, "/api/spacelift/runs/"+interrupted+"/logs", nil, &logs)
 	if !slices.ContainsFunc(logs, func(l spacelift.LogLine) bool { return strings.HasPrefix(l.Line, "interrupted: ") }) {
@@ -538,6 +541,28 @@ func waitChildConverged(t *testing.T, c *child, timeout time.Duration) {
 				}
 			}
 			t.Fatalf("platform did not converge in %s: %s\nruns:\n%s\nchild log:\n%s", timeout, why, strings.Join(rl, "\n"), c.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitChildIdle waits until no run of the child's engine is queued or
+// executing, twice in a row.
+func waitChildIdle(t *testing.T, c *child, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	quiet := 0
+	for quiet < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("runs still going after %s", timeout)
+		}
+		var runs []spacelift.Run
+		c.call(http.MethodGet, "/api/spacelift/runs?limit=100", nil, &runs)
+		quiet++
+		for _, r := range runs {
+			if !spacelift.Terminal(r.State) {
+				quiet = 0
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -829,26 +854,29 @@ func TestDestructorOrder(t *testing.T) {
 	}
 
 	// The manager run that removed the environment, and its apply phase.
-	mruns, err := p.Engine.Runs(ctx, ManagerStackID, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// It records its changes when it ends, after the deletion: wait for it.
 	var order []string
 	var manager spacelift.Run
-	for _, r := range mruns {
-		order = order[:0]
-		for _, ch := range r.Changes {
-			if ch.Phase == "apply" && ch.Action == spacelift.ActionDeleted && ch.StackID() == stackID {
-				order = append(order, ch.Type)
+	for deadline := time.Now().Add(time.Minute); manager.ID == ""; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no manager run that deleted %s ended within a minute", stackID)
+		}
+		mruns, err := p.Engine.Runs(ctx, ManagerStackID, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range mruns {
+			order = order[:0]
+			for _, ch := range r.Changes {
+				if ch.Phase == "apply" && ch.Action == spacelift.ActionDeleted && ch.StackID() == stackID {
+					order = append(order, ch.Type)
+				}
+			}
+			if len(order) > 0 && spacelift.Terminal(r.State) {
+				manager = r
+				break
 			}
 		}
-		if len(order) > 0 {
-			manager = r
-			break
-		}
-	}
-	if manager.ID == "" {
-		t.Fatalf("no manager run deleted %s", stackID)
 	}
 	want := []string{"spacelift_stack_destructor"}
 	for range before.Env {
