@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,17 +21,11 @@ import (
 
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.work not found above the test directory")
-		}
-		dir = parent
+	root, err := managerdir.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return root
 }
 
 func needRIE(t testing.TB) string {

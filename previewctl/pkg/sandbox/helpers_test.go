@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"runtime"
 	"strconv"
 	"strings"
@@ -29,17 +30,12 @@ var (
 
 // repoRoot is the monorepo root, found from this file's folder.
 func repoRoot(tb testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			tb.Fatal("no go.work above the test's folder")
-		}
-		dir = filepath.Dir(dir)
+	tb.Helper()
+	root, err := managerdir.FindRoot(".")
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return root
 }
 
 // riePath finds aws-lambda-rie in PATH or bin/; its absence is a broken

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,17 +21,12 @@ import (
 )
 
 func repoRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.work above the test's folder")
-		}
-		dir = filepath.Dir(dir)
+	t.Helper()
+	root, err := managerdir.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return root
 }
 
 // TestKill9LeavesNoEmulator runs the built `previewctl sandbox up` as a

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"strings"
 	"sync"
 	"testing"
@@ -21,17 +22,11 @@ import (
 
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.work not found above the test directory")
-		}
-		dir = parent
+	root, err := managerdir.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return root
 }
 
 // openPlatform starts the whole sandbox on a free loopback port, as

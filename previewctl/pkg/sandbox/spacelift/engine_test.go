@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"slices"
 	"strings"
 	"sync"
@@ -25,17 +26,11 @@ import (
 // real infra/ HCL, not copies that could drift.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.work not found above the test directory")
-		}
-		dir = parent
+	root, err := managerdir.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return root
 }
 
 // gitRepo is a real git repository standing in for the git host.
