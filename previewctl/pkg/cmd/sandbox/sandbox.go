@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/pkg/managerdir"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,20 +107,11 @@ func FindRIE(root string) (string, error) {
 // (the monorepo root): the tree the sandbox imports as main, and where the
 // default data directory lives.
 func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
+	root, err := managerdir.FindRoot(".")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: run previewctl inside the preview-environments checkout", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no repository root (a folder with go.work) above the working directory: run previewctl inside the preview-environments checkout")
-		}
-		dir = parent
-	}
+	return root, nil
 }
 
 // IsTerminal reports whether w is a terminal (progress gets friendlier).
