@@ -167,7 +167,7 @@ func ParseHost(host string) (id, service string, ok bool) {
 		return "", "", false
 	}
 	id, service, found = strings.Cut(rest, ".")
-	if !found || !hostPart.MatchString(id) || !hostPart.MatchString(service) {
+	if !found || !isLabel(id) || !isLabel(service) {
 		return "", "", false
 	}
 	return id, service, true
@@ -182,7 +182,8 @@ func IsGatewayHost(host string) bool {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := g.requestID()
-	w.Header().Set("x-amzn-RequestId", rid)
+	// Canonical key, assigned directly: Set would canonicalise on every request.
+	w.Header()["X-Amzn-Requestid"] = []string{rid}
 	id, service, ok := ParseHost(r.Host)
 	if !ok {
 		writeMessage(w, http.StatusNotFound, fmt.Sprintf("host %q is not <id>.<service>.localhost", r.Host))
@@ -213,18 +214,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusForbidden, "Missing Authentication Token")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Too Long")
-		return
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err != nil {
+			writeMessage(w, http.StatusRequestEntityTooLarge, "Request Too Long")
+			return
+		}
 	}
 	ev := buildEvent(r, route, params, body, env.ID, rid, start)
-	payload, err := json.Marshal(&ev)
+	payload, buf, err := marshalEvent(&ev)
 	if err != nil {
 		g.fail(w, env, rid, http.StatusInternalServerError, "Internal server error", err)
 		return
 	}
 	out, err := g.inv.Invoke(r.Context(), env.Function, payload)
+	if err == nil {
+		// The emulator answered, so it had read the whole payload. After a
+		// failure a transport may still be writing it: leave it to the GC.
+		release(buf)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, lambda.ErrTimeout):
@@ -249,8 +259,21 @@ func (g *Gateway) fail(w http.ResponseWriter, env *Environment, rid string, stat
 	writeMessage(w, status, msg)
 }
 
+// requestID is "<prefix>-%012x" of a sequence number, without fmt's cost.
 func (g *Gateway) requestID() string {
-	return fmt.Sprintf("%s-%012x", g.ridPrefix, g.seq.Add(1))
+	var b [32]byte
+	n := copy(b[:], g.ridPrefix)
+	b[n] = '-'
+	n++
+	seq := g.seq.Add(1)
+	if seq>>48 != 0 {
+		return fmt.Sprintf("%s-%012x", g.ridPrefix, seq)
+	}
+	for i := n + 11; i >= n; i-- {
+		b[i] = hexDigits[seq&0xF]
+		seq >>= 4
+	}
+	return string(b[:n+12])
 }
 
 func writeMessage(w http.ResponseWriter, status int, msg string) {
@@ -329,7 +352,7 @@ func buildEvent(r *http.Request, route *Route, params map[string]string, body []
 // list wins.
 func writeResponse(w http.ResponseWriter, out []byte) error {
 	var resp events.APIGatewayProxyResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
+	if err := unmarshalResponse(out, &resp); err != nil {
 		return fmt.Errorf("malformed Lambda proxy response: %w", err)
 	}
 	if resp.StatusCode < 100 || resp.StatusCode > 599 {
@@ -364,4 +387,20 @@ func writeResponse(w http.ResponseWriter, out []byte) error {
 		return nil
 	}
 	return nil
+}
+
+// isLabel is hostPart.MatchString without the regexp engine (ParseHost runs
+// twice per gateway request): 1 to 63 of [a-z0-9-], not starting or ending
+// with '-'.
+func isLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
