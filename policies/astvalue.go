@@ -20,7 +20,13 @@ import (
 // the policy evaluation itself. Field names, omitempty, embedded structs and
 // nil-as-null follow encoding/json; a test checks both paths agree.
 func toValue(in any) (ast.Value, error) {
-	t, err := termOf(reflect.ValueOf(in))
+	return toProjectedValue(in, wholeProjection)
+}
+
+// toProjectedValue is toValue restricted to the paths p keeps: what the
+// policy can read is identical, the rest is never built.
+func toProjectedValue(in any, p *projection) (ast.Value, error) {
+	t, err := termOf(reflect.ValueOf(in), p)
 	if err != nil {
 		return nil, err
 	}
@@ -29,10 +35,10 @@ func toValue(in any) (ast.Value, error) {
 
 // termOf allocates as little as it can (interned small values, shared key
 // terms): at 60,000 objects the garbage collector is most of the cost.
-func termOf(v reflect.Value) (*ast.Term, error) {
+func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 	if v.Kind() == reflect.Interface && !v.IsNil() {
 		// Untyped JSON-like data (entity.data) skips reflection.
-		if t, ok := plainTerm(v.Elem().Interface()); ok {
+		if t, ok := plainTerm(v.Elem().Interface(), p); ok {
 			return t, nil
 		}
 	}
@@ -43,16 +49,20 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
 		}
-		return termOf(v.Elem())
+		return termOf(v.Elem(), p)
 	case reflect.Struct:
 		fields := structFields(v.Type())
 		kvs := make([][2]*ast.Term, 0, len(fields))
 		for _, f := range fields {
+			fp := p.child(f.name)
+			if fp == nil {
+				continue // the policy never reads it
+			}
 			fv := v.FieldByIndex(f.index)
 			if f.omitEmpty && isEmptyValue(fv) {
 				continue
 			}
-			x, err := termOf(fv)
+			x, err := termOf(fv, fp)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
 			}
@@ -69,7 +79,7 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 			return nil, fmt.Errorf("byte slices are not supported")
 		}
 		terms := make([]*ast.Term, v.Len())
-		if err := fillTerms(v, terms); err != nil {
+		if err := fillTerms(v, terms, p.elem()); err != nil {
 			return nil, err
 		}
 		return ast.ArrayTerm(terms...), nil
@@ -82,7 +92,11 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 		}
 		kvs := make([][2]*ast.Term, 0, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			x, err := termOf(it.Value())
+			kp := p.child(it.Key().String())
+			if kp == nil {
+				continue
+			}
+			x, err := termOf(it.Value(), kp)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", it.Key().String(), err)
 			}
@@ -111,10 +125,10 @@ func termOf(v reflect.Value) (*ast.Term, error) {
 // cores: the stacks and changes of a large account dominate the encoding.
 const parallelMin = 2048
 
-func fillTerms(v reflect.Value, terms []*ast.Term) error {
+func fillTerms(v reflect.Value, terms []*ast.Term, p *projection) error {
 	encode := func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			x, err := termOf(v.Index(i))
+			x, err := termOf(v.Index(i), p)
 			if err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
@@ -138,7 +152,7 @@ func fillTerms(v reflect.Value, terms []*ast.Term) error {
 }
 
 // plainTerm converts the types encoding/json decodes into, without reflection.
-func plainTerm(x any) (*ast.Term, bool) {
+func plainTerm(x any, p *projection) (*ast.Term, bool) {
 	switch x := x.(type) {
 	case string:
 		return ast.InternedTerm(x), true
@@ -152,7 +166,11 @@ func plainTerm(x any) (*ast.Term, bool) {
 		}
 		kvs := make([][2]*ast.Term, 0, len(x))
 		for k, v := range x {
-			t, ok := plainTerm(v)
+			kp := p.child(k)
+			if kp == nil {
+				continue
+			}
+			t, ok := plainTerm(v, kp)
 			if !ok {
 				return nil, false
 			}
@@ -164,8 +182,9 @@ func plainTerm(x any) (*ast.Term, bool) {
 			return ast.InternedNullTerm, true
 		}
 		terms := make([]*ast.Term, len(x))
+		ep := p.elem()
 		for i, v := range x {
-			t, ok := plainTerm(v)
+			t, ok := plainTerm(v, ep)
 			if !ok {
 				return nil, false
 			}

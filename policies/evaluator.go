@@ -16,6 +16,9 @@ type Evaluator struct {
 	trigger     rego.PreparedEvalQuery // data.spacelift.trigger
 	triggerFull rego.PreparedEvalQuery // data.spacelift, for the decision log
 	pushFull    rego.PreparedEvalQuery // data.spacelift
+	// triggerReads is the part of a TriggerInput the trigger policy can
+	// read; Trigger converts only that (see projection.go).
+	triggerReads *projection
 }
 
 // PushDecision is what the push policy decided. Spacelift gives Ignore
@@ -39,6 +42,9 @@ func New(ctx context.Context) (*Evaluator, error) {
 		return nil, err
 	}
 	if e.pushFull, err = prepare(ctx, PushPolicy, "data.spacelift"); err != nil {
+		return nil, err
+	}
+	if e.triggerReads, err = policyProjection(TriggerPolicy); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -69,7 +75,7 @@ func (e *Evaluator) Trigger(ctx context.Context, in TriggerInput) ([]string, err
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("policies: %s policy: %s: %w", TriggerPolicy, what, err)
 	}
-	v, err := toValue(in)
+	v, err := toProjectedValue(in, e.triggerReads)
 	if err != nil {
 		return nil, fmt.Errorf("policies: %s policy: encode input for %s: %w", TriggerPolicy, what, err)
 	}

@@ -1,0 +1,200 @@
+package policies
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// The trigger policy's projection is what its rules read and nothing else.
+// If trigger.rego starts reading another field, this list (and the
+// equivalence test below) says so.
+func TestTriggerProjectionPaths(t *testing.T) {
+	p, err := policyProjection(TriggerPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"input.run.changes.*.action",
+		"input.run.changes.*.entity.data.values.*",
+		"input.run.changes.*.entity.type",
+		"input.run.changes.*.phase",
+		"input.run.state",
+		"input.run.type",
+		"input.stack.id",
+		"input.stacks.*.id",
+		"input.stacks.*.labels",
+	}
+	if got := strings.Split(p.String(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("trigger policy reads\n%s\nwant\n%s", p, strings.Join(want, "\n"))
+	}
+}
+
+// Whatever the analysis cannot follow keeps the whole value it touches.
+func TestInputProjectionIsConservative(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		want string
+	}{
+		{"field", `p if input.a.b == 1`, "input.a.b"},
+		{"alias and iteration", `p if { some x in input.xs; x.k == 1 }`, "input.xs.*.k"},
+		{"alias of an alias", `p if { x := input.a; y := x.b; y.c == 1 }`, "input.a.b.c"},
+		{"aliased value used whole", `p if { x := input.a; x.b == 1; count(x) > 0 }`, "input.a"},
+		{"passed to a function", `f(x) := x.b
+p if f(input.a) == 1`, "input.a"},
+		{"function argument compared to input", `f(x) if { x = input.a; x.b == 1 }
+p if f({"b": 1})`, "input.a"},
+		{"variable key", `p if { some k; input.o[k] == 1 }`, "input.o.*"},
+		{"key computed from input", `p if input.o[input.k] == 1`, "input.k\ninput.o.*"},
+		{"alias of input itself", `p if { x := input; x.a == 1 }`, "input.a"},
+		{"bare input", `p if count(input) > 0`, "input"},
+		{"object.get on input", `p if object.get(input, "a", 0) == 1`, "input"},
+		{"with replaces input", `q if input.a == 1
+p if q with input.a as 1`, "input"},
+		{"comprehension", `p if count([x | some x in input.xs; x.k == 1]) > 0`, "input.xs.*.k"},
+		{"every", `p if { every x in input.xs { x.k == 1 } }`, "input.xs"},
+		{"rule value", `v := input.a.b
+p if v == 1`, "input.a.b"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := "package x\n\n" + c.body + "\n"
+			m, err := ast.ParseModuleWithOpts("x.rego", src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			comp := ast.NewCompiler()
+			if comp.Compile(map[string]*ast.Module{"x.rego": m}); comp.Failed() {
+				t.Fatal(comp.Errors)
+			}
+			if got := inputProjection(comp.Modules["x.rego"]).String(); got != c.want {
+				t.Errorf("projection of\n%s\n= %q, want %q", c.body, got, c.want)
+			}
+		})
+	}
+}
+
+// Trigger evaluates the projected input. Proof that this changes no
+// decision: on the fixtures, their variants and randomized inputs, the
+// policy's complete output (every rule of package spacelift, not only
+// trigger) on the projected input equals its output on the full input.
+func TestTriggerProjectionEquivalence(t *testing.T) {
+	e := newEvaluator(t)
+	inputs := map[string]TriggerInput{}
+	for _, name := range []string{"trigger/code_version_update", "trigger/new_and_deleted_smart"} {
+		in, _ := loadFixture[TriggerInput](t, name)
+		inputs[name] = in
+		failed := in
+		failed.Run.State = "FAILED"
+		inputs[name+" failed"] = failed
+	}
+	for seed := range uint64(200) {
+		inputs[fmt.Sprintf("random seed %d", seed)] = randomTriggerInput(rand.New(rand.NewPCG(seed, 7)))
+	}
+	inputs["bench"] = benchTriggerInput(200, 1000)
+	triggered := 0
+	for name, in := range inputs {
+		full, err := toValue(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		projected, err := toProjectedValue(in, e.triggerReads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ast.Compare(full, projected) == 0 {
+			t.Fatalf("%s: projection kept the whole input", name)
+		}
+		want := evalAll(t, e.triggerFull, full)
+		got := evalAll(t, e.triggerFull, projected)
+		if ast.Compare(got, want) != 0 {
+			t.Errorf("%s: policy output on projected input\n%v\nwant (full input)\n%v", name, got, want)
+		}
+		ids, err := e.Trigger(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > 0 {
+			triggered++
+		}
+	}
+	// The randomized inputs must exercise both outcomes, or they prove little.
+	if triggered < 20 || triggered > len(inputs)-20 {
+		t.Errorf("%d of %d inputs trigger something; want both outcomes well represented", triggered, len(inputs))
+	}
+}
+
+func evalAll(t *testing.T, q rego.PreparedEvalQuery, input ast.Value) ast.Value {
+	t.Helper()
+	rs, err := q.Eval(t.Context(), rego.EvalParsedInput(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		t.Fatalf("want one result, got %v", rs)
+	}
+	v, err := ast.InterfaceToValue(rs[0].Expressions[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// randomTriggerInput is a small account where every branch of the trigger
+// policy is likely: managed and foreign stacks, the manager labelled as its
+// own, plain and sanitized IDs, every action and phase, deletions of the
+// same stacks, context variables without a stack_id, and run states.
+func randomTriggerInput(r *rand.Rand) TriggerInput {
+	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+	mgr := "mgr"
+	in := TriggerInput{
+		Run: Run{
+			ID:    "run",
+			Type:  pick("TRACKED", "TRACKED", "TRACKED", "PROPOSED", "TASK"),
+			State: pick("FINISHED", "FINISHED", "FINISHED", "FAILED", "CANCELED"),
+		},
+		Stack: Stack{ID: mgr, Labels: []string{"x"}, Name: "manager", Branch: "main"},
+	}
+	ids := []string{mgr}
+	for i := range 1 + r.IntN(8) {
+		ids = append(ids, fmt.Sprintf("env-%d", i))
+	}
+	for _, id := range ids {
+		labels := []string{"service:hello"}
+		if r.IntN(4) > 0 {
+			labels = append(labels, "preview-environment-managed-by:"+pick(mgr, mgr, "other"))
+		}
+		in.Stacks = append(in.Stacks, Stack{ID: id, Name: id, Labels: labels, Branch: "main", ProjectRoot: "infra"})
+	}
+	for i := range r.IntN(20) {
+		id := ids[r.IntN(len(ids))]
+		ref := any(id)
+		switch r.IntN(4) {
+		case 0, 1:
+			ref = Sanitized(id)
+		case 2:
+			ref = nil // a context's variable: no stack
+		}
+		typ := pick("spacelift_environment_variable", "spacelift_environment_variable", "spacelift_stack", "spacelift_stack_destructor", "aws_s3_bucket")
+		attr := "stack_id"
+		if typ == "spacelift_stack" {
+			attr = "id"
+		}
+		in.Run.Changes = append(in.Run.Changes, Change{
+			Action: pick("added", "changed", "create-Before-destroy-replaced", "destroy-Before-create-replaced", "deleted", "import", "forget"),
+			Phase:  pick("plan", "apply", "apply"),
+			Entity: Entity{
+				Address: fmt.Sprintf("%s.r%d", typ, i), Name: fmt.Sprintf("r%d", i), Type: typ,
+				EntityType: "resource", EntityVendor: "terraform",
+				Data: map[string]any{"values": map[string]any{attr: ref, "name": Sanitized("TF_VAR_x"), "write_only": false}},
+			},
+		})
+	}
+	return in
+}
