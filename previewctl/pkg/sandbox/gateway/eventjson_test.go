@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,68 +17,82 @@ import (
 var tricky = []string{"", "plain", "quote\" back\\slash", "<script>&amp;</script>", "ctl \x00\x01\x1f\b\f\n\r\t\x7f",
 	"utf8 é 世界 🙂", "bad \xff\xfe utf8", "sep \u2028 \u2029", "trunc \xe4\xb8"}
 
-func TestMarshalEventMatchesEncodingJSON(t *testing.T) {
-	route, _ := ParseRoute("ANY /{proxy+}")
-	for _, tc := range []struct {
-		name   string
-		method string
-		url    string
-		hdr    map[string][]string
-		body   []byte
-		edit   func(*events.APIGatewayProxyRequest)
-	}{
+func TestMarshalRequestEventMatchesEncodingJSON(t *testing.T) {
+	type request struct {
+		name, method, url, host, remote, proto string
+		hdr                                    map[string][]string
+		body                                   []byte
+		route                                  string
+	}
+	cases := []request{
 		{name: "get", method: "GET", url: "/hello"},
-		{name: "query and multi headers", method: "POST", url: "/a/b?x=1&x=2&y=%3Cz%3E", hdr: map[string][]string{"X-Multi": {"one", "two"}, "Accept": {"*/*"}}, body: []byte(`{"a":"<b>"}`)},
-		{name: "binary body", method: "PUT", url: "/bin", body: []byte{0xff, 0, 0xfe}},
-		{name: "no headers", method: "GET", url: "/", edit: func(ev *events.APIGatewayProxyRequest) { ev.Headers, ev.MultiValueHeaders = nil, nil }},
-		{name: "empty and nil lists", method: "GET", url: "/", edit: func(ev *events.APIGatewayProxyRequest) {
-			ev.MultiValueHeaders = map[string][]string{"A": {}, "B": nil}
-			ev.StageVariables = map[string]string{}
-		}},
-		{name: "optional identity fields", method: "GET", url: "/", edit: func(ev *events.APIGatewayProxyRequest) {
-			ev.RequestContext.OperationName = "op"
-			id := &ev.RequestContext.Identity
-			id.CognitoIdentityPoolID, id.AccountID, id.CognitoIdentityID, id.Caller = "p", "a", "c", "ca"
-			id.APIKey, id.APIKeyID, id.AccessKey, id.CognitoAuthenticationType = "k", "ki", "ak", "t"
-			id.CognitoAuthenticationProvider, id.UserArn, id.User = "pr", "arn", "u"
-		}},
-		{name: "authorizer falls back", method: "GET", url: "/", edit: func(ev *events.APIGatewayProxyRequest) {
-			ev.RequestContext.Authorizer = map[string]any{"principalId": "me"}
-		}},
-	} {
+		{name: "query and multi headers", method: "POST", url: "/a/b?x=1&x=2&y=%3Cz%3E&empty=", hdr: map[string][]string{"X-Multi": {"one", "two"}, "Accept": {"*/*"}}, body: []byte(`{"a":"<b>"}`)},
+		{name: "params", method: "DELETE", url: "/items/7", route: "ANY /items/{id}"},
+		{name: "root", method: "GET", url: "/", route: "ANY /"},
+		{name: "binary body", method: "PUT", url: "/bin", body: []byte{0xff, 0, 0xfe, 0xfb, 0xef}},
+		{name: "empty header values and Host header", method: "GET", url: "/h", hdr: map[string][]string{"X-Empty": {}, "Host": {"other.example"}}},
+		{name: "no host", method: "GET", url: "/h", host: "-"},
+		{name: "remote without port", method: "GET", url: "/h", remote: "unix-socket"},
+		{name: "HTTP/1.0", method: "GET", url: "/h", proto: "HTTP/1.0"},
+		{name: "many headers", method: "GET", url: "/h", hdr: func() map[string][]string {
+			m := map[string][]string{}
+			for i := range 40 {
+				m[string(rune('A'+i%26))+strings.Repeat("x", i)] = []string{strings.Repeat("v", i)}
+			}
+			return m
+		}()},
+	}
+	// Every escaping rule in every place a request's own strings land.
+	for _, s := range tricky {
+		cases = append(cases, request{name: "tricky " + s, method: "POST", url: "/p?" + url.Values{s: {s, s}, "k": {s}}.Encode(),
+			hdr: map[string][]string{"X-Tricky": {s, s}, "User-Agent": {s}}, body: []byte(s)})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(tc.method, "http://e1.svc.localhost:8080"+tc.url, bytes.NewReader(tc.body))
-			for k, vs := range tc.hdr {
-				for _, v := range vs {
-					r.Header.Add(k, v)
-				}
+			if tc.route == "" {
+				tc.route = "ANY /{proxy+}"
 			}
-			ev := buildEvent(r, &route, map[string]string{"proxy": strings.TrimPrefix(r.URL.Path, "/")}, tc.body, "e1", "rid-1", time.Unix(1700000000, 0))
-			if tc.edit != nil {
-				tc.edit(&ev)
-			}
-			want, err := json.Marshal(&ev)
+			route, err := ParseRoute(tc.route)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, buf, err := marshalEvent(&ev)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("marshalEvent:\n got %s %v\nwant %s", got, err, want)
+			r := httptest.NewRequest(tc.method, "http://e1.svc.localhost:8080"+tc.url, bytes.NewReader(tc.body))
+			for k, vs := range tc.hdr {
+				r.Header[k] = vs
+			}
+			switch tc.host {
+			case "":
+			case "-":
+				r.Host = ""
+			default:
+				r.Host = tc.host
+			}
+			if tc.remote != "" {
+				r.RemoteAddr = tc.remote
+			}
+			if tc.proto != "" {
+				r.Proto = tc.proto
+			}
+			var params map[string]string
+			segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+			if r.URL.Path == "/" {
+				segs = nil
+			}
+			params, ok := route.match(r.Method, segs)
+			if !ok {
+				t.Fatalf("route %s does not match %s", tc.route, r.URL.Path)
+			}
+			now := time.Date(2026, 11, 28, 5, 4, 3, 2e6, time.FixedZone("X", 3600))
+			want, err := json.Marshal(buildEvent(r, &route, params, tc.body, "e1", "rid-1", now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, buf := marshalRequestEvent(r, &route, params, tc.body, "e1", "rid-1", now)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("marshalRequestEvent:\n got %s\nwant %s", got, want)
 			}
 			release(buf)
 		})
-	}
-	// Every string position, every escaping rule.
-	for _, s := range tricky {
-		ev := events.APIGatewayProxyRequest{Resource: s, Path: s, HTTPMethod: s, Body: s,
-			Headers: map[string]string{s: s, "z" + s: s}, MultiValueHeaders: map[string][]string{s: {s, s}},
-			QueryStringParameters: map[string]string{s: s}, PathParameters: map[string]string{s: s}}
-		ev.RequestContext.Identity.UserAgent = s
-		ev.RequestContext.RequestTime = s
-		want, _ := json.Marshal(&ev)
-		if got := appendEvent(nil, &ev); !bytes.Equal(got, want) {
-			t.Errorf("string %q:\n got %s\nwant %s", s, got, want)
-		}
 	}
 }
 

@@ -223,12 +223,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ev := buildEvent(r, route, params, body, env.ID, rid, start)
-	payload, buf, err := marshalEvent(&ev)
-	if err != nil {
-		g.fail(w, env, rid, http.StatusInternalServerError, "Internal server error", err)
-		return
-	}
+	// buildEvent's event, encoded without building it (see eventjson.go).
+	payload, buf := marshalRequestEvent(r, route, params, body, env.ID, rid, start)
 	out, err := g.inv.Invoke(r.Context(), env.Function, payload)
 	if err == nil {
 		// The emulator answered, so it had read the whole payload. After a
@@ -358,7 +354,7 @@ func writeResponse(w http.ResponseWriter, out []byte) error {
 	if resp.StatusCode < 100 || resp.StatusCode > 599 {
 		return fmt.Errorf("malformed Lambda proxy response: statusCode %d", resp.StatusCode)
 	}
-	body := []byte(resp.Body)
+	var body []byte
 	if resp.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
@@ -381,7 +377,12 @@ func writeResponse(w http.ResponseWriter, out []byte) error {
 		h.Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, err := w.Write(body)
+	var err error
+	if resp.IsBase64Encoded {
+		_, err = w.Write(body)
+	} else {
+		_, err = io.WriteString(w, resp.Body) // no copy of the body
+	}
 	if err != nil {
 		// Headers are gone already; only the log can hear about it.
 		return nil

@@ -177,8 +177,29 @@ func (p *respParser) hex4() (rune, bool) {
 	return r, true
 }
 
-// object parses {"key": value, ...}, calling val for each key.
-func (p *respParser) object(val func(key string) bool) bool {
+// rawKey parses a string without escapes and returns its bytes, unconverted
+// (the top-level keys only need comparing).
+func (p *respParser) rawKey() ([]byte, bool) {
+	if !p.next('"') {
+		return nil, false
+	}
+	start := p.i
+	for p.i < len(p.s) {
+		switch c := p.s[p.i]; {
+		case c == '"':
+			p.i++
+			return p.s[start : p.i-1], true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return nil, false
+		}
+		p.i++
+	}
+	return nil, false
+}
+
+// object parses {"key": value, ...}, calling val for each key; key is only
+// valid during the call.
+func (p *respParser) object(val func(key []byte) bool) bool {
 	if !p.next('{') {
 		return false
 	}
@@ -186,7 +207,7 @@ func (p *respParser) object(val func(key string) bool) bool {
 		return true
 	}
 	for {
-		k, ok := p.str()
+		k, ok := p.rawKey()
 		if !ok || !p.next(':') || !val(k) {
 			return false
 		}
@@ -209,8 +230,8 @@ func parseResponse(s []byte, resp *events.APIGatewayProxyResponse) bool {
 		seen[i] = true
 		return true
 	}
-	ok := p.object(func(key string) bool {
-		switch key {
+	ok := p.object(func(key []byte) bool {
+		switch string(key) {
 		case "statusCode":
 			return once(0) && p.int(&resp.StatusCode)
 		case "headers":
@@ -221,9 +242,9 @@ func parseResponse(s []byte, resp *events.APIGatewayProxyResponse) bool {
 				return true
 			}
 			resp.Headers = map[string]string{}
-			return p.object(func(k string) bool {
+			return p.object(func(k []byte) bool {
 				v, ok := p.str()
-				resp.Headers[k] = v
+				resp.Headers[string(k)] = v
 				return ok
 			})
 		case "multiValueHeaders":
@@ -234,7 +255,7 @@ func parseResponse(s []byte, resp *events.APIGatewayProxyResponse) bool {
 				return true
 			}
 			resp.MultiValueHeaders = map[string][]string{}
-			return p.object(func(k string) bool {
+			return p.object(func(k []byte) bool {
 				if !p.next('[') {
 					return false
 				}
@@ -254,7 +275,7 @@ func parseResponse(s []byte, resp *events.APIGatewayProxyResponse) bool {
 						}
 					}
 				}
-				resp.MultiValueHeaders[k] = vs
+				resp.MultiValueHeaders[string(k)] = vs
 				return true
 			})
 		case "body":
