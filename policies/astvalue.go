@@ -26,19 +26,66 @@ func toValue(in any) (ast.Value, error) {
 // toProjectedValue is toValue restricted to the paths p keeps: what the
 // policy can read is identical, the rest is never built.
 func toProjectedValue(in any, p *projection) (ast.Value, error) {
-	t, err := termOf(reflect.ValueOf(in), p)
+	t, err := newEncoder().termOf(reflect.ValueOf(in), p)
 	if err != nil {
 		return nil, err
 	}
 	return t.Value, nil
 }
 
-// termOf allocates as little as it can (interned small values, shared key
-// terms): at 60,000 objects the garbage collector is most of the cost.
-func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
+// encoder allocates as little as it can: at 60,000 objects the garbage
+// collector is most of the cost. Terms come from slabs, a string seen twice
+// shares one term, object key/value pairs are built in one reused buffer.
+// OPA never modifies input terms, so sharing them is safe. An encoder is
+// used by one goroutine.
+type encoder struct {
+	slab []ast.Term
+	next int // size of the next slab
+	strs map[string]*ast.Term
+	kvs  [][2]*ast.Term // a stack: each object uses the tail it appended
+}
+
+func newEncoder() *encoder {
+	return &encoder{strs: map[string]*ast.Term{}}
+}
+
+// maxSlab bounds the slab size; slabs start small and double so that a
+// small input (a push) does not pay for a large one.
+const maxSlab = 512
+
+func (enc *encoder) term(v ast.Value) *ast.Term {
+	if len(enc.slab) == 0 {
+		enc.next = min(max(2*enc.next, 16), maxSlab)
+		enc.slab = make([]ast.Term, enc.next)
+	}
+	t := &enc.slab[0]
+	enc.slab = enc.slab[1:]
+	t.Value = v
+	return t
+}
+
+func (enc *encoder) str(s string) *ast.Term {
+	if t, ok := enc.strs[s]; ok {
+		return t
+	}
+	t := enc.term(ast.String(s))
+	enc.strs[s] = t
+	return t
+}
+
+// object builds an object from the pairs appended to enc.kvs since start
+// and pops them.
+func (enc *encoder) object(start int) *ast.Term {
+	t := enc.term(ast.NewObject(enc.kvs[start:]...))
+	clear(enc.kvs[start:])
+	enc.kvs = enc.kvs[:start]
+	return t
+}
+
+func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 	if v.Kind() == reflect.Interface && !v.IsNil() {
 		// Untyped JSON-like data (entity.data) skips reflection.
-		if t, ok := plainTerm(v.Elem().Interface(), p); ok {
+		if t, ok := enc.plainTerm(v.Elem().Interface(), p); ok {
 			return t, nil
 		}
 	}
@@ -49,10 +96,10 @@ func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
 		}
-		return termOf(v.Elem(), p)
+		return enc.termOf(v.Elem(), p)
 	case reflect.Struct:
 		fields := structFields(v.Type())
-		kvs := make([][2]*ast.Term, 0, len(fields))
+		start := len(enc.kvs)
 		for _, f := range fields {
 			fp := p.child(f.name)
 			if fp == nil {
@@ -62,13 +109,13 @@ func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 			if f.omitEmpty && isEmptyValue(fv) {
 				continue
 			}
-			x, err := termOf(fv, fp)
+			x, err := enc.termOf(fv, fp)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
 			}
-			kvs = append(kvs, [2]*ast.Term{f.key, x})
+			enc.kvs = append(enc.kvs, [2]*ast.Term{f.key, x})
 		}
-		return ast.ObjectTerm(kvs...), nil
+		return enc.object(start), nil
 	case reflect.Slice:
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
@@ -79,10 +126,10 @@ func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 			return nil, fmt.Errorf("byte slices are not supported")
 		}
 		terms := make([]*ast.Term, v.Len())
-		if err := fillTerms(v, terms, p.elem()); err != nil {
+		if err := enc.fillTerms(v, terms, p.elem()); err != nil {
 			return nil, err
 		}
-		return ast.ArrayTerm(terms...), nil
+		return enc.term(ast.NewArray(terms...)), nil
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("map key type %s is not a string", v.Type().Key())
@@ -90,21 +137,21 @@ func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
 		}
-		kvs := make([][2]*ast.Term, 0, v.Len())
+		start := len(enc.kvs)
 		for it := v.MapRange(); it.Next(); {
 			kp := p.child(it.Key().String())
 			if kp == nil {
 				continue
 			}
-			x, err := termOf(it.Value(), kp)
+			x, err := enc.termOf(it.Value(), kp)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", it.Key().String(), err)
 			}
-			kvs = append(kvs, [2]*ast.Term{ast.InternedTerm(it.Key().String()), x})
+			enc.kvs = append(enc.kvs, [2]*ast.Term{enc.str(it.Key().String()), x})
 		}
-		return ast.ObjectTerm(kvs...), nil
+		return enc.object(start), nil
 	case reflect.String:
-		return ast.InternedTerm(v.String()), nil
+		return enc.str(v.String()), nil
 	case reflect.Bool:
 		return ast.InternedTerm(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -125,10 +172,10 @@ func termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 // cores: the stacks and changes of a large account dominate the encoding.
 const parallelMin = 2048
 
-func fillTerms(v reflect.Value, terms []*ast.Term, p *projection) error {
-	encode := func(lo, hi int) error {
+func (enc *encoder) fillTerms(v reflect.Value, terms []*ast.Term, p *projection) error {
+	encode := func(enc *encoder, lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			x, err := termOf(v.Index(i), p)
+			x, err := enc.termOf(v.Index(i), p)
 			if err != nil {
 				return fmt.Errorf("[%d]: %w", i, err)
 			}
@@ -138,24 +185,24 @@ func fillTerms(v reflect.Value, terms []*ast.Term, p *projection) error {
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(terms)/(parallelMin/2))
 	if len(terms) < parallelMin || workers < 2 {
-		return encode(0, len(terms))
+		return encode(enc, 0, len(terms))
 	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	chunk := (len(terms) + workers - 1) / workers
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(terms))
-		wg.Go(func() { errs[w] = encode(lo, hi) })
+		wg.Go(func() { errs[w] = encode(newEncoder(), lo, hi) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
 // plainTerm converts the types encoding/json decodes into, without reflection.
-func plainTerm(x any, p *projection) (*ast.Term, bool) {
+func (enc *encoder) plainTerm(x any, p *projection) (*ast.Term, bool) {
 	switch x := x.(type) {
 	case string:
-		return ast.InternedTerm(x), true
+		return enc.str(x), true
 	case bool:
 		return ast.InternedTerm(x), true
 	case nil:
@@ -164,19 +211,21 @@ func plainTerm(x any, p *projection) (*ast.Term, bool) {
 		if x == nil {
 			return ast.InternedNullTerm, true
 		}
-		kvs := make([][2]*ast.Term, 0, len(x))
+		start := len(enc.kvs)
 		for k, v := range x {
 			kp := p.child(k)
 			if kp == nil {
 				continue
 			}
-			t, ok := plainTerm(v, kp)
+			t, ok := enc.plainTerm(v, kp)
 			if !ok {
+				clear(enc.kvs[start:])
+				enc.kvs = enc.kvs[:start]
 				return nil, false
 			}
-			kvs = append(kvs, [2]*ast.Term{ast.InternedTerm(k), t})
+			enc.kvs = append(enc.kvs, [2]*ast.Term{enc.str(k), t})
 		}
-		return ast.ObjectTerm(kvs...), true
+		return enc.object(start), true
 	case []any:
 		if x == nil {
 			return ast.InternedNullTerm, true
@@ -184,13 +233,13 @@ func plainTerm(x any, p *projection) (*ast.Term, bool) {
 		terms := make([]*ast.Term, len(x))
 		ep := p.elem()
 		for i, v := range x {
-			t, ok := plainTerm(v, ep)
+			t, ok := enc.plainTerm(v, ep)
 			if !ok {
 				return nil, false
 			}
 			terms[i] = t
 		}
-		return ast.ArrayTerm(terms...), true
+		return enc.term(ast.NewArray(terms...)), true
 	}
 	return nil, false // numbers and anything else: the reflective path, with its checks
 }
