@@ -18,8 +18,13 @@ import (
 // Source reads the sandbox's git host: branch heads and trees at commits.
 type Source interface {
 	Head(ctx context.Context, repository, branch string) (string, error)
-	// Export writes the tree of subdir at ref into dest (which exists and is empty).
+	// Export writes the tree of subdir at ref into dest (which exists and is
+	// empty), at the files' paths from the repository root.
 	Export(ctx context.Context, repository, ref, subdir, dest string) error
+	// ReadTree returns the files under subdir at ref, keyed by their path
+	// from the repository root. Manager runs read thousands of small files;
+	// in memory that costs a fraction of writing them to disk.
+	ReadTree(ctx context.Context, repository, ref, subdir string) (map[string][]byte, error)
 }
 
 // Policies evaluates the real Rego policies (policies.Evaluator).
@@ -91,6 +96,7 @@ type Engine struct {
 	idle  *sync.Cond
 	nbusy int
 	wg    sync.WaitGroup
+	plans planCache // manager runs' evaluations, by file content
 }
 
 // policy names as stacks record their attachments, keyed by the IDs the

@@ -31,22 +31,35 @@ func loadModule(dir string) (*module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", dir, err)
 	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		files[e.Name()] = b
+	}
+	return parseModule(dir, files)
+}
+
+// parseModule reads a module from its files' contents (name -> bytes; only
+// .tf files directly in the module count). dir names it in messages.
+func parseModule(dir string, files map[string][]byte) (*module, error) {
 	m := &module{dir: dir, variables: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{}}
 	p := hclparse.NewParser()
 	var names []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".tf") {
-			names = append(names, e.Name())
+	for name := range files {
+		if strings.HasSuffix(name, ".tf") && !strings.Contains(name, "/") {
+			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		path := filepath.Join(dir, name)
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		f, diags := p.ParseHCL(src, path)
+		f, diags := p.ParseHCL(files[name], path)
 		if diags.HasErrors() {
 			return nil, fmt.Errorf("parse %s", diags.Error())
 		}

@@ -18,17 +18,20 @@ type logFunc func(format string, args ...any)
 // through each stack's destructor, and the run waits for them, as
 // Terraform waits for spacelift_stack_destructor's delete.
 func (e *Engine) runManager(ctx context.Context, r Run, manager Stack, logf logFunc) (string, []Change) {
-	dir, cleanup, err := e.export(ctx, manager.Repository, r.Commit, manager.ProjectRoot)
+	files, err := e.src.ReadTree(ctx, manager.Repository, r.Commit, manager.ProjectRoot)
 	if err != nil {
-		logf("error: %v", err)
+		logf("error: check out %s at %s: %v", manager.ProjectRoot, short(r.Commit), err)
 		return StateFailed, nil
 	}
-	defer cleanup()
 	if !e.transition(ctx, r.ID, manager.ID, StatePlanning) {
 		return StateFailed, nil
 	}
-	desired, err := readManager(filepath.Join(dir, manager.ProjectRoot), e.cfg.Shared,
-		map[string]string{e.cfg.Shared.PushPolicyID: PolicyPush})
+	root := strings.Trim(manager.ProjectRoot, "/")
+	t := tree(files)
+	if root != "" {
+		t = t.subtree(root)
+	}
+	desired, err := readManagerTree(t, root, e.cfg.Shared, map[string]string{e.cfg.Shared.PushPolicyID: PolicyPush}, &e.plans)
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			logf("error: %s", strings.TrimSpace(line))
@@ -69,10 +72,16 @@ func (e *Engine) runManager(ctx context.Context, r Run, manager Stack, logf logF
 			plan = append(plan, diffStacks(nil, map[string]desiredStack{id: desired[id]})...)
 		}
 	}
-	for _, id := range sortedKeys(desired) {
-		for _, ne := range desired[id].NotEmulated {
-			logf("  %s (%s): recorded, not emulated (no cloud account in the sandbox)", ne, id)
+	// One line per resource type, not per environment: with thousands of
+	// environments a line each was a tenth of the run.
+	notEmulated := map[string]int{}
+	for _, d := range desired {
+		for _, ne := range d.NotEmulated {
+			notEmulated[ne]++
 		}
+	}
+	for _, ne := range sortedKeys(notEmulated) {
+		logf("  %s in %d environment(s): recorded, not emulated (no cloud account in the sandbox)", ne, notEmulated[ne])
 	}
 	if len(plan) == 0 {
 		logf("no changes: %d environment(s) up to date", len(desired))

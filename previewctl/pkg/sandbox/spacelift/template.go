@@ -1,10 +1,14 @@
 package spacelift
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -46,26 +50,72 @@ type desiredStack struct {
 	NotEmulated []string // resources the sandbox records but does not model
 }
 
-// serviceDirs lists manager/<service>/ folders that have a template and an
-// environments directory: the services this manager manages.
-func serviceDirs(managerDir string) ([]string, error) {
-	entries, err := os.ReadDir(managerDir)
+// tree is a directory's files in memory, keyed by slash-separated path
+// relative to the directory.
+type tree map[string][]byte
+
+// readTreeDir loads a directory from disk as a tree.
+func readTreeDir(dir string) (tree, error) {
+	t := tree{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		t[filepath.ToSlash(rel)] = b
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read manager directory: %w", err)
 	}
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+	return t, nil
+}
+
+// subtree returns the files under prefix/, keyed relative to it.
+func (t tree) subtree(prefix string) tree {
+	out := tree{}
+	for name, b := range t {
+		if rest, ok := strings.CutPrefix(name, prefix+"/"); ok {
+			out[rest] = b
 		}
-		t, err1 := os.Stat(envfile.TemplateDir(managerDir, e.Name()))
-		d, err2 := os.Stat(envfile.EnvironmentsDir(managerDir, e.Name()))
-		if err1 == nil && err2 == nil && t.IsDir() && d.IsDir() {
-			out = append(out, e.Name())
+	}
+	return out
+}
+
+// files returns the names of the files directly in t (not in folders), sorted.
+func (t tree) files() []string {
+	var out []string
+	for name := range t {
+		if !strings.Contains(name, "/") {
+			out = append(out, name)
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
+}
+
+// serviceDirs lists manager/<service>/ folders that have a template and an
+// environments folder: the services this manager manages.
+func serviceDirs(t tree) []string {
+	seen := map[string]bool{}
+	for name := range t {
+		parts := strings.Split(name, "/")
+		if len(parts) >= 3 && (parts[1] == "template" || parts[1] == "environments") {
+			seen[parts[0]] = true
+		}
+	}
+	var out []string
+	for svc := range seen {
+		if len(t.subtree(svc+"/template").files()) > 0 && len(t.subtree(svc+"/environments")) > 0 {
+			out = append(out, svc)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // evalTemplate evaluates the template module for one environment file, as
@@ -213,39 +263,124 @@ func forEach(b *hclsyntax.Block, ctx *hcl.EvalContext, fn func(*hcl.EvalContext)
 // managerDir. Any unreadable file fails the whole read: a partial listing
 // must never look like "these environments were removed".
 func readManager(managerDir string, shared Shared, policyNames map[string]string) (map[string]desiredStack, error) {
-	services, err := serviceDirs(managerDir)
+	return readManagerCached(managerDir, shared, policyNames, nil)
+}
+
+func readManagerCached(managerDir string, shared Shared, policyNames map[string]string, cache *planCache) (map[string]desiredStack, error) {
+	t, err := readTreeDir(managerDir)
 	if err != nil {
 		return nil, err
 	}
+	return readManagerTree(t, managerDir, shared, policyNames, cache)
+}
+
+// planCache remembers what each environment file evaluated to, keyed by
+// everything the evaluation reads: the template's files, the shared
+// settings, the policy names and the file's name and bytes. After a PR
+// event one file changes; the other N-1 are not parsed or evaluated again.
+// Each read keeps only the entries it used, so the cache holds at most one
+// entry per live file.
+type planCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]cachedPlan
+}
+
+type cachedPlan struct {
+	env envfile.Environment
+	d   desiredStack
+}
+
+// readManagerTree evaluates the manager tree t (keyed relative to the
+// manager directory, which where names in messages).
+func readManagerTree(t tree, where string, shared Shared, policyNames map[string]string, cache *planCache) (map[string]desiredStack, error) {
+	var prev map[[32]byte]cachedPlan
+	next := map[[32]byte]cachedPlan{}
+	if cache != nil {
+		cache.mu.Lock()
+		defer cache.mu.Unlock()
+		prev = cache.entries
+	}
+	settings, _ := json.Marshal(struct {
+		Shared   Shared
+		Policies map[string]string
+	}{shared, policyNames})
 	out := map[string]desiredStack{}
-	for _, svc := range services {
-		envs, errs := envfile.ReadDir(envfile.EnvironmentsDir(managerDir, svc))
+	for _, svc := range serviceDirs(t) {
+		envs := t.subtree(svc + "/environments")
+		var files []string
+		for _, name := range envs.files() {
+			if envfile.IsEnvFileName(name) {
+				files = append(files, name)
+			}
+		}
+		if len(files) == 0 {
+			continue
+		}
+		tfiles := t.subtree(svc + "/template")
+		tdigest := treeDigest(tfiles)
+		tdir := filepath.Join(where, svc, "template")
+		var tpl *module // parsed on the first cache miss only
+		var errs []error
+		for _, name := range files {
+			src := envs[name]
+			path := filepath.Join(where, svc, "environments", name)
+			h := sha256.New()
+			h.Write(tdigest[:])
+			h.Write(settings)
+			fmt.Fprintf(h, "\x00%s\x00%s\x00", svc, name)
+			h.Write(src)
+			var key [32]byte
+			copy(key[:], h.Sum(nil))
+			c, hit := prev[key]
+			if !hit {
+				env, err := envfile.Parse(path, src)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if env.Service != svc {
+					return nil, fmt.Errorf("%s: environment %s says service %q but lives under %s/",
+						filepath.Join(svc, "environments", name), env.ID, env.Service, svc)
+				}
+				if tpl == nil {
+					if tpl, err = parseModule(tdir, tfiles); err != nil {
+						return nil, err
+					}
+				}
+				d, err := evalTemplate(tpl, env, shared, policyNames)
+				if err != nil {
+					return nil, fmt.Errorf("environment %s (%s): %w", env.ID, name, err)
+				}
+				c = cachedPlan{env: env, d: d}
+			}
+			next[key] = c
+			if prev, dup := out[c.d.Stack.ID]; dup {
+				return nil, fmt.Errorf("environments %s and %s both declare stack %s", prev.Stack.EnvironmentID, c.env.ID, c.d.Stack.ID)
+			}
+			out[c.d.Stack.ID] = c.d
+		}
 		if len(errs) > 0 {
 			return nil, &fileErrors{errs: errs}
 		}
-		if len(envs) == 0 {
-			continue
-		}
-		tpl, err := loadModule(envfile.TemplateDir(managerDir, svc))
-		if err != nil {
-			return nil, err
-		}
-		for _, env := range envs {
-			if env.Service != svc {
-				return nil, fmt.Errorf("%s: environment %s says service %q but lives under %s/",
-					filepath.Join(svc, "environments", envfile.FileName(env)), env.ID, env.Service, svc)
-			}
-			d, err := evalTemplate(tpl, env, shared, policyNames)
-			if err != nil {
-				return nil, fmt.Errorf("environment %s (%s): %w", env.ID, envfile.FileName(env), err)
-			}
-			if prev, dup := out[d.Stack.ID]; dup {
-				return nil, fmt.Errorf("environments %s and %s both declare stack %s", prev.Stack.EnvironmentID, env.ID, d.Stack.ID)
-			}
-			out[d.Stack.ID] = d
-		}
+	}
+	if cache != nil {
+		cache.entries = next
 	}
 	return out, nil
+}
+
+// treeDigest hashes the names and contents of a module's .tf files.
+func treeDigest(t tree) [32]byte {
+	h := sha256.New()
+	for _, name := range t.files() {
+		if strings.HasSuffix(name, ".tf") {
+			fmt.Fprintf(h, "%s\x00%d\x00", name, len(t[name]))
+			h.Write(t[name])
+		}
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	return sum
 }
 
 type fileErrors struct{ errs []error }
