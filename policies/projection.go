@@ -85,9 +85,8 @@ func inputProjection(m *ast.Module) *projection {
 			// A function's arguments are bound by its caller: `x = input.a`
 			// in its body compares, it does not alias.
 			a.seen = map[ast.Var]bool{}
-			for _, arg := range rule.Head.Args {
-				a.see(arg)
-			}
+			a.see(r.Head.Args)
+			a.see(rule.Head.Args)
 			a.body(rule.Body)
 			a.terms(rule.Head)
 		}

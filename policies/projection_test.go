@@ -50,6 +50,9 @@ func TestInputProjectionIsConservative(t *testing.T) {
 p if f(input.a) == 1`, "input.a"},
 		{"function argument compared to input", `f(x) if { x = input.a; x.b == 1 }
 p if f({"b": 1})`, "input.a"},
+		{"function argument compared to input in an else", `f(x) if { x == 0 } else if { x = input.a; x.b == 1 }
+p if f({"b": 1})`, "input.a"},
+		{"existence only", `p if { x := input.a }`, "input.a"},
 		{"variable key", `p if { some k; input.o[k] == 1 }`, "input.o.*"},
 		{"key computed from input", `p if input.o[input.k] == 1`, "input.k\ninput.o.*"},
 		{"alias of input itself", `p if { x := input; x.a == 1 }`, "input.a"},
@@ -197,4 +200,32 @@ func randomTriggerInput(r *rand.Rand) TriggerInput {
 		})
 	}
 	return in
+}
+
+// The projected document holds exactly the projected paths, with their
+// values unchanged, and nothing else.
+func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
+	e := newEvaluator(t)
+	in := TriggerInput{
+		Run: Run{ID: "r1", Type: "TRACKED", State: "FINISHED", Branch: "main", Changes: []Change{{
+			Action: "added", Phase: "apply", Moved: true,
+			Entity: Entity{Address: "a.b", Name: "b", Type: "spacelift_environment_variable", EntityType: "resource",
+				Data: map[string]any{"values": map[string]any{"stack_id": "s1", "write_only": false}, "other": "x"}},
+		}}},
+		Stack:  Stack{ID: "mgr", Name: "manager", Labels: []string{"l"}},
+		Stacks: []Stack{{ID: "s1", Name: "one", Labels: []string{"a", "b"}, Branch: "main"}},
+	}
+	got, err := toProjectedValue(in, e.triggerReads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ast.MustParseTerm(`{
+		"run": {"type": "TRACKED", "state": "FINISHED", "changes": [{"action": "added", "phase": "apply",
+			"entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1", "write_only": false}}}}]},
+		"stack": {"id": "mgr"},
+		"stacks": [{"id": "s1", "labels": ["a", "b"]}]
+	}`).Value
+	if ast.Compare(got, want) != 0 {
+		t.Errorf("projected input\n%v\nwant\n%v", got, want)
+	}
 }
