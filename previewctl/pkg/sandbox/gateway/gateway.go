@@ -227,8 +227,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	payload, buf := marshalRequestEvent(r, route, params, body, env.ID, rid, start)
 	out, err := g.inv.Invoke(r.Context(), env.Function, payload)
 	if err == nil {
-		// The emulator answered, so it had read the whole payload. After a
-		// failure a transport may still be writing it: leave it to the GC.
+		// The emulator answered, so it had read the whole payload (and
+		// net/http's transport waits for its writer after a failed attempt
+		// that the pool retried). After a failure of ours, leave the buffer
+		// to the GC rather than reason about who may still hold it.
 		release(buf)
 	}
 	if err != nil {
