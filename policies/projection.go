@@ -78,10 +78,11 @@ func (p *projection) String() string {
 // expression can reach it. A bare `input`, or a `with` modifier (which could
 // replace any part of the input), keeps the whole input.
 func inputProjection(m *ast.Module) *projection {
-	a := &projectionAnalysis{root: &projection{}}
+	a := &projectionAnalysis{root: &projection{}, constRules: constantRules(m)}
 	for _, r := range m.Rules {
 		for rule := r; rule != nil; rule = rule.Else {
-			a.vars = map[ast.Var][]string{}
+			a.vars = map[ast.Var][][]string{}
+			a.consts = map[ast.Var][]ast.Value{}
 			// A function's arguments are bound by its caller: `x = input.a`
 			// in its body compares, it does not alias.
 			a.seen = map[ast.Var]bool{}
@@ -94,10 +95,34 @@ func inputProjection(m *ast.Module) *projection {
 	return a.root
 }
 
+// constantRules maps the path of each rule that is defined once, as a
+// ground value with no conditions (`kinds := {...}`), to that value.
+func constantRules(m *ast.Module) map[string]ast.Value {
+	count := map[string]int{}
+	values := map[string]ast.Value{}
+	for _, r := range m.Rules {
+		path := r.Path().String()
+		count[path]++
+		if !r.Ref().IsGround() || r.Default || r.Else != nil || len(r.Head.Args) > 0 || r.Head.Key != nil || r.Head.Value == nil ||
+			!r.Head.Value.IsGround() || len(r.Body) != 1 || !r.Body[0].Equal(ast.NewExpr(ast.BooleanTerm(true))) {
+			continue
+		}
+		values[path] = r.Head.Value.Value
+	}
+	for path, n := range count {
+		if n != 1 {
+			delete(values, path)
+		}
+	}
+	return values
+}
+
 type projectionAnalysis struct {
-	root *projection
-	vars map[ast.Var][]string // local variable -> the input path it holds
-	seen map[ast.Var]bool     // variables bound before the current expression
+	root       *projection
+	constRules map[string]ast.Value
+	vars       map[ast.Var][][]string  // local variable -> the input paths it may hold
+	consts     map[ast.Var][]ast.Value // local variable -> the constant values it may hold
+	seen       map[ast.Var]bool        // variables bound before the current expression
 }
 
 func (a *projectionAnalysis) see(x any) {
@@ -120,24 +145,100 @@ func (a *projectionAnalysis) expr(e *ast.Expr) {
 		return
 	}
 	// `x = <input ref>` with x not yet bound: x now names that input value.
+	// `x = <constant>[k]...` binds x to one of a few known values, which
+	// matters when x is then used as a key into input.
 	if e.IsEquality() && !e.Negated {
 		ops := e.Operands()
 		for i := range 2 {
 			v, ok := ops[i].Value.(ast.Var)
-			if !ok || v.IsWildcard() {
+			if !ok || v.IsWildcard() || a.seen[v] {
 				continue
 			}
-			if a.seen[v] {
-				continue
+			if paths, ok := a.refPaths(ops[1-i]); ok {
+				a.vars[v] = paths
+				for _, p := range paths {
+					a.need(p, false)
+				}
+				return
 			}
-			if path, ok := a.refPath(ops[1-i]); ok {
-				a.vars[v] = path
-				a.need(path, false)
+			if vals, ok := a.constValues(ops[1-i]); ok {
+				a.consts[v] = vals
+				a.terms(ops[1-i]) // its keys may read input
 				return
 			}
 		}
 	}
 	a.terms(e)
+}
+
+// constValues is the set of values t can take if t is ground, a constant
+// rule, or a ref into one (a key that is not constant: any element).
+func (a *projectionAnalysis) constValues(t *ast.Term) ([]ast.Value, bool) {
+	switch v := t.Value.(type) {
+	case ast.Var:
+		vals, ok := a.consts[v]
+		return vals, ok
+	case ast.Ref:
+		var vals []ast.Value
+		rest := v[1:]
+		if head, ok := v[0].Value.(ast.Var); ok && a.consts[head] != nil {
+			vals = a.consts[head]
+		} else {
+			// The longest prefix that is a constant rule.
+			for n := len(v); n > 0; n-- {
+				if c, ok := a.constRules[v[:n].String()]; ok {
+					vals, rest = []ast.Value{c}, v[n:]
+					break
+				}
+			}
+			if vals == nil {
+				return nil, false
+			}
+		}
+		for _, k := range rest {
+			keys, known := []ast.Value{k.Value}, k.IsGround()
+			if !known {
+				keys, known = a.consts[varOf(k)]
+			}
+			var next []ast.Value
+			for _, x := range vals {
+				if !known {
+					next = append(next, elements(x)...)
+					continue
+				}
+				for _, key := range keys {
+					if c, err := x.Find(ast.Ref{ast.NewTerm(key)}); err == nil {
+						next = append(next, c)
+					}
+				}
+			}
+			vals = next
+		}
+		return vals, true
+	}
+	if t.IsGround() {
+		return []ast.Value{t.Value}, true
+	}
+	return nil, false
+}
+
+func varOf(t *ast.Term) ast.Var {
+	v, _ := t.Value.(ast.Var)
+	return v
+}
+
+// elements are the values a collection holds (none for a scalar).
+func elements(x ast.Value) []ast.Value {
+	var out []ast.Value
+	switch c := x.(type) {
+	case ast.Object:
+		c.Foreach(func(_, v *ast.Term) { out = append(out, v.Value) })
+	case *ast.Array:
+		c.Foreach(func(v *ast.Term) { out = append(out, v.Value) })
+	case ast.Set:
+		c.Foreach(func(v *ast.Term) { out = append(out, v.Value) })
+	}
+	return out
 }
 
 // terms treats every input reference and aliased variable inside x as a use
@@ -149,12 +250,16 @@ func (a *projectionAnalysis) terms(x any) {
 		case ast.Var:
 			if v.Equal(ast.InputRootDocument.Value) {
 				a.root.whole = true
-			} else if path, ok := a.vars[v]; ok {
-				a.need(path, true)
+			} else if paths, ok := a.vars[v]; ok {
+				for _, p := range paths {
+					a.need(p, true)
+				}
 			}
 		case ast.Ref:
-			if path, ok := a.refPath(t); ok {
-				a.need(path, true)
+			if paths, ok := a.refPaths(t); ok {
+				for _, p := range paths {
+					a.need(p, true)
+				}
 				for _, k := range v[1:] {
 					a.terms(k) // a key computed from input needs that input too
 				}
@@ -178,10 +283,12 @@ func (a *projectionAnalysis) terms(x any) {
 	})
 }
 
-// refPath is the input path of t if t is a ref rooted at input or at a
-// variable aliasing input. A key that is not a constant string is "*".
-func (a *projectionAnalysis) refPath(t *ast.Term) ([]string, bool) {
-	var path []string
+// refPaths are the input paths t may name if t is a ref rooted at input or
+// at a variable aliasing input. A key that is a constant string, or a
+// variable known to hold one of a few strings, names those keys; any other
+// key is "*".
+func (a *projectionAnalysis) refPaths(t *ast.Term) ([][]string, bool) {
+	var paths [][]string
 	var ref ast.Ref
 	switch v := t.Value.(type) {
 	case ast.Var:
@@ -197,20 +304,36 @@ func (a *projectionAnalysis) refPath(t *ast.Term) ([]string, bool) {
 		return nil, false
 	}
 	if head.Equal(ast.InputRootDocument.Value) {
-		path = []string{}
+		paths = [][]string{{}}
 	} else if p, ok := a.vars[head]; ok {
-		path = slices.Clone(p)
+		paths = p
 	} else {
 		return nil, false
 	}
 	for _, k := range ref[1:] {
+		keys := []string{anyKey}
 		if s, ok := k.Value.(ast.String); ok {
-			path = append(path, string(s))
-		} else {
-			path = append(path, anyKey)
+			keys = []string{string(s)}
+		} else if vals, ok := a.consts[varOf(k)]; ok && len(vals) > 0 {
+			keys = nil
+			for _, v := range vals {
+				s, ok := v.(ast.String)
+				if !ok {
+					keys = []string{anyKey}
+					break
+				}
+				keys = append(keys, string(s))
+			}
 		}
+		var next [][]string
+		for _, p := range paths {
+			for _, key := range keys {
+				next = append(next, append(slices.Clip(p), key))
+			}
+		}
+		paths = next
 	}
-	return path, true
+	return paths, true
 }
 
 // need marks path as read; whole means everything below it is read too.

@@ -21,7 +21,8 @@ func TestTriggerProjectionPaths(t *testing.T) {
 	}
 	want := []string{
 		"input.run.changes.*.action",
-		"input.run.changes.*.entity.data.values.*",
+		"input.run.changes.*.entity.data.values.id",
+		"input.run.changes.*.entity.data.values.stack_id",
 		"input.run.changes.*.entity.type",
 		"input.run.changes.*.phase",
 		"input.run.state",
@@ -53,6 +54,19 @@ p if f({"b": 1})`, "input.a"},
 		{"function argument compared to input in an else", `f(x) if { x == 0 } else if { x = input.a; x.b == 1 }
 p if f({"b": 1})`, "input.a"},
 		{"existence only", `p if { x := input.a }`, "input.a"},
+		{"key from a constant rule", `attrs := {"a": "x", "b": "y"}
+p if { some t in input.ts; input.o[attrs[t]] == 1 }`, "input.o.x\ninput.o.y\ninput.ts.*"},
+		{"key from a constant rule, only keys that exist", `attrs := {"a": "x", "b": "y"}
+p if { some t in ["a", "c"]; input.o[attrs[t]] == 1 }`, "input.o.x"},
+		{"key from a constant rule, constant lookup", `attrs := {"a": "x", "b": "y"}
+p if { k := attrs.b; input.o[k] == 1 }`, "input.o.y"},
+		{"key from a rule that is not constant", `attrs := {"a": input.k}
+p if { k := attrs.a; input.o[k] == 1 }`, "input.k\ninput.o.*"},
+		{"key from a constant holding a non-string", `attrs := {"a": 1, "b": "y"}
+p if { some t in ["a", "b"]; input.o[attrs[t]] == 1 }`, "input.o.*"},
+		{"key from a rule defined twice", `attrs := {"a": "x"} if input.z
+attrs := {"a": "y"} if not input.z
+p if { k := attrs.a; input.o[k] == 1 }`, "input.o.*\ninput.z"},
 		{"variable key", `p if { some k; input.o[k] == 1 }`, "input.o.*"},
 		{"key computed from input", `p if input.o[input.k] == 1`, "input.k\ninput.o.*"},
 		{"alias of input itself", `p if { x := input; x.a == 1 }`, "input.a"},
@@ -221,7 +235,7 @@ func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
 	}
 	want := ast.MustParseTerm(`{
 		"run": {"type": "TRACKED", "state": "FINISHED", "changes": [{"action": "added", "phase": "apply",
-			"entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1", "write_only": false}}}}]},
+			"entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1"}}}}]},
 		"stack": {"id": "mgr"},
 		"stacks": [{"id": "s1", "labels": ["a", "b"]}]
 	}`).Value
