@@ -35,7 +35,8 @@ func toProjectedValue(in any, p *projection) (ast.Value, error) {
 
 // encoder allocates as little as it can: at 60,000 objects the garbage
 // collector is most of the cost. Terms come from slabs, a string seen twice
-// shares one term, object key/value pairs are built in one reused buffer.
+// shares one term, so does a small object built twice, and object key/value
+// pairs are built in one reused buffer.
 // OPA never modifies input terms, so sharing them is safe. An encoder is
 // used by one goroutine.
 type encoder struct {
@@ -43,10 +44,11 @@ type encoder struct {
 	next int // size of the next slab
 	strs map[string]*ast.Term
 	kvs  [][2]*ast.Term // a stack: each object uses the tail it appended
+	objs map[smallObject]*ast.Term
 }
 
 func newEncoder() *encoder {
-	return &encoder{strs: map[string]*ast.Term{}}
+	return &encoder{strs: map[string]*ast.Term{}, objs: map[smallObject]*ast.Term{}}
 }
 
 // maxSlab bounds the slab size; slabs start small and double so that a
@@ -74,12 +76,39 @@ func (enc *encoder) str(s string) *ast.Term {
 }
 
 // object builds an object from the pairs appended to enc.kvs since start
-// and pops them.
+// and pops them. A small object whose keys and values are the very terms
+// of one built before is that object: thousands of changes share a few
+// {"stack_id": id} values, entities and change objects once the policy's
+// projection has dropped what made each one unique.
 func (enc *encoder) object(start int) *ast.Term {
-	t := enc.term(ast.NewObject(enc.kvs[start:]...))
+	kvs := enc.kvs[start:]
+	var key smallObject
+	small := len(kvs) <= len(key.kvs)
+	if small {
+		key.n = len(kvs)
+		copy(key.kvs[:], kvs)
+		if t, ok := enc.objs[key]; ok {
+			enc.pop(start)
+			return t
+		}
+	}
+	t := enc.term(ast.NewObject(kvs...))
+	if small {
+		enc.objs[key] = t
+	}
+	enc.pop(start)
+	return t
+}
+
+func (enc *encoder) pop(start int) {
 	clear(enc.kvs[start:])
 	enc.kvs = enc.kvs[:start]
-	return t
+}
+
+// smallObject identifies an object by the identity of its terms.
+type smallObject struct {
+	n   int
+	kvs [4][2]*ast.Term
 }
 
 func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
@@ -131,6 +160,12 @@ func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 		}
 		return enc.term(ast.NewArray(terms...)), nil
 	case reflect.Map:
+		if m, ok := v.Interface().(map[string]any); ok {
+			// entity.data: iterating it through reflect allocates per entry.
+			if t, ok := enc.plainTerm(m, p); ok {
+				return t, nil
+			}
+		}
 		if v.Type().Key().Kind() != reflect.String {
 			return nil, fmt.Errorf("map key type %s is not a string", v.Type().Key())
 		}
@@ -219,8 +254,7 @@ func (enc *encoder) plainTerm(x any, p *projection) (*ast.Term, bool) {
 			}
 			t, ok := enc.plainTerm(v, kp)
 			if !ok {
-				clear(enc.kvs[start:])
-				enc.kvs = enc.kvs[:start]
+				enc.pop(start)
 				return nil, false
 			}
 			enc.kvs = append(enc.kvs, [2]*ast.Term{enc.str(k), t})
