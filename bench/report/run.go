@@ -103,11 +103,12 @@ func WriteRaw(path string, outcomes []Outcome) error {
 			b.WriteByte('\n')
 		}
 	}
-	return writeAtomic(path, b.Bytes())
+	return WriteAtomic(path, b.Bytes())
 }
 
-// writeAtomic replaces path only once the new content is complete.
-func writeAtomic(path string, data []byte) error {
+// WriteAtomic replaces path only once the new content is complete: a
+// report is never left half-written.
+func WriteAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -164,7 +164,7 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 			return err
 		}
 		out := filepath.Join(o.root, "bench", "results.md")
-		if err := writeAtomic(out, md.Bytes()); err != nil {
+		if err := report.WriteAtomic(out, md.Bytes()); err != nil {
 			return err
 		}
 		if err := updateReadme(filepath.Join(o.root, "bench", "README.md"), rep.Summary()); err != nil {
@@ -200,7 +200,7 @@ func updateReadme(path, summary string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, []byte(out))
+	return report.WriteAtomic(path, []byte(out))
 }
 
 func findRoot() (string, error) {
@@ -218,16 +218,4 @@ func findRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
