@@ -24,7 +24,9 @@ import (
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Generous: a command with --wait includes building the service, which
+	// on a cold build cache and a loaded 2-core machine took over a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	code := root.Execute(ctx, args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
@@ -122,7 +124,7 @@ func TestUpAndPRCommands(t *testing.T) {
 	data := filepath.Join(tmp, "data")
 	addr := freeAddr(t)
 	var upLog bytes.Buffer
-	up := exec.Command(bin, "sandbox", "up", "--addr", addr, "--data", data, "--wait-timeout", "90s")
+	up := exec.Command(bin, "sandbox", "up", "--addr", addr, "--data", data, "--wait-timeout", "4m")
 	up.Dir = repo
 	up.Env = append(os.Environ(), "PATH="+filepath.Dir(rie)+":"+os.Getenv("PATH"))
 	up.Stderr = &upLog
@@ -168,7 +170,7 @@ func TestUpAndPRCommands(t *testing.T) {
 	}
 	waitState := func(n, state, head string) {
 		t.Helper()
-		deadline := time.Now().Add(2 * time.Minute)
+		deadline := time.Now().Add(5 * time.Minute)
 		for {
 			d := show(n)
 			if d.Preview != nil && d.Preview.State == state && (head == "" || d.HeadSHA == head) {
@@ -255,7 +257,7 @@ func TestUpAndPRCommands(t *testing.T) {
 
 	// The push changes no service/ file: the PR's files still do, so the
 	// environment redeploys at the new head; --wait returns once it is live.
-	out = must("sandbox", "pr", "push", "1", "--message", "Drop the note", "--delete", "docs/cli-note.md", "--wait", "90s")
+	out = must("sandbox", "pr", "push", "1", "--message", "Drop the note", "--delete", "docs/cli-note.md", "--wait", "4m")
 	pushed := show("1")
 	if pushed.HeadSHA == d.HeadSHA {
 		t.Fatal("pr push did not move the head")
@@ -269,7 +271,7 @@ func TestUpAndPRCommands(t *testing.T) {
 
 	// A PR whose service does not compile: --wait exits 1 with the CI log.
 	code, _, errs := run(t, "sandbox", "pr", "open", "--branch", "cli/broken", "--set", "service/handler/broken.go=package handler\n\nfunc broken( {\n",
-		"--wait", "90s", "--addr", addr)
+		"--wait", "4m", "--addr", addr)
 	if code != 1 || !strings.Contains(errs, "PR #2: preview failed") || !strings.Contains(errs, "CI log:") || !strings.Contains(errs, "package failed") {
 		t.Errorf("pr open --wait of a broken build: exit %d, stderr:\n%s\nwant 1, the failure and the CI log", code, errs)
 	}

@@ -58,7 +58,7 @@ func open(t testing.TB, dataDir string) (*Platform, context.CancelFunc) {
 
 func waitPreview(t testing.TB, p *Platform, number int, state, headSHA string) Preview {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute) // includes a first build on a cold cache
 	var last Preview
 	for time.Now().Before(deadline) {
 		pv, err := p.Preview(context.Background(), number)
