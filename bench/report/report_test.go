@@ -113,6 +113,10 @@ func TestEvaluateDerivedRows(t *testing.T) {
 	big := Row{ID: "B", Dir: "d", Func: "BenchmarkM", Sub: "n=10000", Src: []Src{{"ms/op", 1}}}
 	lin := Row{ID: "L", Goal: &Goal{Op: "<=", Value: 2}, Compute: linear("S", 1000, "B", 10000)}
 	fails := Row{ID: "F", Goal: &Goal{Op: "==", Value: 0}, Compute: noFailures("S")}
+	failedRun := func(reason string) []Outcome {
+		return []Outcome{{Run: Run{Dir: "d", Funcs: []string{"BenchmarkM"}}, Status: Failed, Reason: "exit status 1",
+			Out: benchout.Output{Failed: []string{"BenchmarkM/n=1000"}, Reasons: map[string]string{"BenchmarkM/n=1000": reason}}}}
+	}
 	coldRow := Row{ID: "P6", Goal: &Goal{Op: "<=", Value: 600}, Compute: cold}
 	rows := []Row{small, big, lin, fails, coldRow}
 	out := func(small, big float64) []Outcome {
@@ -130,6 +134,8 @@ func TestEvaluateDerivedRows(t *testing.T) {
 		{"quadratic", out(100, 10000), &ColdRecord{Seconds: 700}, []string{"FAIL", "pass", "FAIL"}, 10},
 		{"nothing measured", nil, nil, []string{"not measured", "not measured", "not measured"}, 0},
 		{"cold run failed", out(100, 1000), &ColdRecord{Seconds: 30, Exit: 2}, []string{"pass", "pass", "FAIL"}, 1},
+		{"a write failed", failedRun("bench_test.go:72: writer 95: gave up after max attempts (8)"), nil, []string{"not measured", "FAIL", "not measured"}, 0},
+		{"failed for another reason", failedRun("bench_test.go:60: seed: git not found"), nil, []string{"not measured", "not measured", "not measured"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			figs := Evaluate(rows, tc.outcomes, tc.cold)
