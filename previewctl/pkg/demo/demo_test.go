@@ -10,9 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/internal/proctable"
 	"preview-environments/previewctl/pkg/managerdir"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,28 +59,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// emulatorsUnder lists live aws-lambda-rie processes working for dir.
+// emulatorsUnder lists live aws-lambda-rie processes whose bootstrap lives under dir.
 func emulatorsUnder(t *testing.T, dir string) []int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
+	pids, err := proctable.Emulators(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(b), "aws-lambda-rie") && strings.Contains(string(b), dir) {
-			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && !strings.Contains(string(st), ") Z ") {
-				pids = append(pids, pid)
-			}
-		}
 	}
 	return pids
 }

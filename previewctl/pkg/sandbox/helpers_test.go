@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/internal/proctable"
 	"preview-environments/previewctl/pkg/managerdir"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,30 +140,12 @@ func get(addr, id, path string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-// emulators lists the pids of aws-lambda-rie processes whose bootstrap lives
-// under dir, from the process table.
+// emulators lists live aws-lambda-rie processes whose bootstrap lives under dir.
 func emulators(tb testing.TB, dir string) []int {
-	ents, err := os.ReadDir("/proc")
+	tb.Helper()
+	pids, err := proctable.Emulators(dir)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) > 0 && filepath.Base(args[0]) == "aws-lambda-rie" && strings.HasPrefix(args[len(args)-1], dir) {
-			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
-				continue // a zombie is dead; its parent has not reaped it yet
-			}
-			pids = append(pids, pid)
-		}
 	}
 	return pids
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"preview-environments/previewctl/internal/proctable"
 	"preview-environments/previewctl/pkg/managerdir"
 	"runtime"
 	"strconv"
@@ -155,25 +156,12 @@ func alive(pid int) bool {
 	return err == nil && !strings.Contains(string(st), ") Z ")
 }
 
+// emulators lists live aws-lambda-rie processes whose bootstrap lives under dir.
 func emulators(t *testing.T, dir string) []int {
-	ents, err := os.ReadDir("/proc")
+	t.Helper()
+	pids, err := proctable.Emulators(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if filepath.Base(args[0]) == "aws-lambda-rie" && strings.HasPrefix(args[len(args)-1], dir) && alive(pid) {
-			pids = append(pids, pid)
-		}
 	}
 	return pids
 }
