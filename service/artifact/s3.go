@@ -109,6 +109,14 @@ func Upload(ctx context.Context, client *s3.Client, bucket, key string, body []b
 			return res, nil
 		}
 	case isNotFound(err):
+		// S3 answers HEAD in a missing bucket with the same bare 404 as a
+		// missing key. Ask about the bucket before sending the zip: a server
+		// that refuses the PUT before reading its body resets the
+		// connection, and the real cause (no such bucket) would be lost.
+		// A role allowed only Get/PutObject gets 403 here and goes on.
+		if _, berr := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); berr != nil && isNotFound(berr) {
+			return res, fmt.Errorf("upload %s: bucket does not exist: %s", res.URI(), strings.Join(strings.Fields(berr.Error()), " "))
+		}
 	default:
 		return res, fmt.Errorf("check %s: %s", res.URI(), describe(err))
 	}
