@@ -15,6 +15,7 @@ BENCH_TARGETS += bench-report
 # print the table and leave bench/results.md alone.
 BENCH_PART_githost            := ^previewctl/pkg/sandbox/githost:
 BENCH_PART_sandbox            := ^previewctl/pkg/sandbox(/.*)?:
+BENCH_PART_dashboard          := ^previewctl/pkg/sandbox/dashboard:
 BENCH_PART_previewctl         := ^previewctl/pkg/envfile:
 BENCH_PART_policies           := ^policies:
 BENCH_PART_service            := ^service/

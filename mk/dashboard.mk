@@ -24,10 +24,3 @@ chromium: ## headless Chromium for the dashboard's browser test (apt-get, as roo
 
 dashboard-screenshot: $(TOOLS_STAMP) chromium ## re-take docs/dashboard.png from the browser test
 	UPDATE_SCREENSHOT=1 go test -count=1 -run '^TestBrowserLiveEnvironment$$' ./previewctl/pkg/sandbox/dashboard/
-
-BENCH_TARGETS += bench-dashboard
-
-.PHONY: bench-dashboard
-bench-dashboard: ## dashboard: cost and size of one fragment render for a busy sandbox
-	@mkdir -p $(ROOT)/bench/raw
-	go test -run '^$$' -bench RenderFragment -benchmem -count 1 ./previewctl/pkg/sandbox/dashboard/ | tee $(ROOT)/bench/raw/dashboard.txt
