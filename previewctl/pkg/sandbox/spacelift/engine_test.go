@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -305,6 +306,33 @@ func (h *harness) start() {
 	h.t.Cleanup(h.cancel)
 }
 
+// interruptedManagerRun leaves, in the stopped harness's database, a manager
+// run stuck in APPLYING at commit, as a sandbox killed mid-apply leaves it.
+// The caller may write more of what the run had applied through the store,
+// then closes db before restarting the harness.
+func (h *harness) interruptedManagerRun(commit string) (Run, *store, *sql.DB) {
+	h.t.Helper()
+	ctx := context.Background()
+	db, err := state.Open(ctx, h.dbPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, err := newStore(ctx, db)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r, err := st.insertRun(ctx, Run{StackID: "manager-hello-service", Type: RunTracked, Branch: "main", Commit: commit, Cause: "push"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
+		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return r, st, db
+}
+
 func (h *harness) push(ev PushEvent) {
 	h.t.Helper()
 	if err := h.eng.HandlePush(context.Background(), ev); err != nil {
@@ -538,23 +566,7 @@ func TestRestartResumesInterruptedRun(t *testing.T) {
 	// APPLYING in the database and the process is gone.
 	h.cancel()
 	ctx := context.Background()
-	db, err := state.Open(ctx, h.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := newStore(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := st.insertRun(ctx, Run{StackID: "manager-hello-service", Type: RunTracked, Branch: "main", Commit: ev.After, Cause: "push"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
-		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r, _, db := h.interruptedManagerRun(ev.After)
 	db.Close()
 
 	h.start()

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"preview-environments/previewctl/pkg/envfile"
-	"preview-environments/previewctl/pkg/sandbox/state"
 )
 
 // TestRestartRunsStackCreatedByInterruptedRun is the crash the platform's
@@ -22,23 +21,7 @@ func TestRestartRunsStackCreatedByInterruptedRun(t *testing.T) {
 	h.cancel()
 
 	ctx := context.Background()
-	db, err := state.Open(ctx, h.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := newStore(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := st.insertRun(ctx, Run{StackID: "manager-hello-service", Type: RunTracked, Branch: "main", Commit: ev.After, Cause: "push"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
-		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r, st, db := h.interruptedManagerRun(ev.After)
 	// What the run had applied when it died: the stack, as its apply
 	// step writes it.
 	cfg := testConfig(t)
