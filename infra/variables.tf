@@ -4,11 +4,13 @@
 
 variable "environment" {
   type        = string
-  description = "Environment ID: 8 lowercase hex characters. Names the function, the stage and the host <environment>.<domain_name>."
+  description = "Environment ID: 8 lowercase hex characters (a PR's) or \"o\" and 7 (an on-demand environment's). Names the function, the stage and the host <environment>.<domain_name>."
 
+  # The two forms are disjoint (a PR ID starts with a hex digit, an
+  # on-demand ID with "o") and both are DNS labels.
   validation {
-    condition     = can(regex("^[0-9a-f]{8}$", var.environment))
-    error_message = "The environment must be 8 lowercase hexadecimal characters (a DNS label), e.g. \"1a2b3c4d\"."
+    condition     = can(regex("^([0-9a-f]{8}|o[0-9a-f]{7})$", var.environment))
+    error_message = "The environment must be 8 lowercase hexadecimal characters (a DNS label), e.g. \"1a2b3c4d\", or \"o\" and 7 of them for an on-demand environment, e.g. \"o1a2b3c4\"."
   }
 }
 

@@ -11,11 +11,13 @@ variable "service" {
 
 variable "preview_domain" {
   type        = string
-  description = "Parent domain of all preview environments, e.g. preview.example.com."
+  description = "Parent domain of all preview environments, e.g. preview.example.com (localhost in the local sandbox)."
 
   validation {
-    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.preview_domain))
-    error_message = "The preview_domain must be a lowercase fully qualified domain name without a trailing dot."
+    # localhost is the local sandbox's domain: *.localhost resolves to
+    # loopback everywhere, so <id>.<service>.localhost needs no DNS.
+    condition     = var.preview_domain == "localhost" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.preview_domain))
+    error_message = "The preview_domain must be a lowercase fully qualified domain name without a trailing dot (or localhost, the local sandbox's)."
   }
 }
 

@@ -1,6 +1,7 @@
 # make demo: the whole pull-request lifecycle on an in-process sandbox,
 # narrated with elapsed times (previewctl/pkg/demo, `previewctl demo`).
-# It needs bin/previewctl and bin/aws-lambda-rie, so it builds both first
+# It needs bin/previewctl, bin/aws-lambda-rie, OpenTofu and the sandbox
+# providers (its runs are real tofu runs), so it builds them first
 # and works on a fresh clone. Its end-to-end test runs in go-test; its
 # benchmark (BenchmarkPREventToURL) in make bench.
 #
@@ -11,5 +12,5 @@
 
 .PHONY: demo
 
-demo: $(BIN)/previewctl $(TOOLS_STAMP) ## the PR lifecycle on the local sandbox, narrated (KEEP=1 leaves it running)
+demo: $(BIN)/previewctl $(TOOLS_STAMP) $(TOFU) $(SANDBOX_PROVIDERS) ## the PR lifecycle on the local sandbox, narrated (KEEP=1 leaves it running)
 	cd $(ROOT) && $(BIN)/previewctl demo $(if $(filter 1 yes true,$(KEEP)),--keep) $(if $(ADDR),--addr '$(ADDR)')

@@ -5,5 +5,5 @@
 
 .PHONY: sandbox-up
 
-sandbox-up: $(TOOLS_STAMP) ## run the sandbox in the foreground (ADDR=127.0.0.1:8080)
+sandbox-up: $(TOOLS_STAMP) $(TOFU) $(SANDBOX_PROVIDERS) ## run the sandbox in the foreground (ADDR=127.0.0.1:8080)
 	go run ./previewctl/cmd/previewctl sandbox up --addr $(or $(ADDR),127.0.0.1:8080) --data $(ROOT)/.sandbox

@@ -174,7 +174,17 @@ func TestApplyRejectsBadRequestsBeforeCalling(t *testing.T) {
 		{"query in path", func(r *updatefile.Request) { r.Path = "a.tf?ref=evil" }, "a.tf?ref=evil"},
 		{"percent in path", func(r *updatefile.Request) { r.Path = "a%2F..%2Fb" }, "a%2F..%2Fb"},
 		{"newline in path", func(r *updatefile.Request) { r.Path = "a\nb" }, "a\\nb"},
+		{".git segment", func(r *updatefile.Request) { r.Path = "a/.git/config" }, `"a/.git/config" has a ".git" segment`},
+		{".GIT segment", func(r *updatefile.Request) { r.Path = ".GIT/hooks/post-checkout" }, `".GIT/hooks/post-checkout" has a ".GIT" segment`},
+		{".Git segment", func(r *updatefile.Request) { r.Path = "x/.Git" }, `"x/.Git" has a ".Git" segment`},
 		{"owner with slash", func(r *updatefile.Request) { r.Owner = "acme/../x" }, "acme/../x"},
+		{"owner ending in a hyphen", func(r *updatefile.Request) { r.Owner = "acme-" }, `owner "acme-"`},
+		{"owner with consecutive hyphens", func(r *updatefile.Request) { r.Owner = "ac--me" }, `owner "ac--me"`},
+		{"owner with an empty shortcode", func(r *updatefile.Request) { r.Owner = "octocat_" }, `owner "octocat_"`},
+		{"owner with a 2-character shortcode", func(r *updatefile.Request) { r.Owner = "octocat_ab" }, `owner "octocat_ab"`},
+		{"owner longer than 39", func(r *updatefile.Request) { r.Owner = strings.Repeat("a", 35) + "_acme" }, strings.Repeat("a", 35) + "_acme"},
+		{"repo ending in .git", func(r *updatefile.Request) { r.Repo = "manager.git" }, `repository "manager.git" is not a GitHub repository name: it ends in ".git"`},
+		{"repo ending in .WIKI", func(r *updatefile.Request) { r.Repo = "manager.WIKI" }, `ends in ".WIKI"`},
 		{"repo with slash", func(r *updatefile.Request) { r.Repo = "manager/contents" }, "manager/contents"},
 		{"repo dot-dot", func(r *updatefile.Request) { r.Repo = ".." }, `".."`},
 		{"branch with dollar-brace and space", func(r *updatefile.Request) { r.Branch = "${x} y" }, "${x} y"},
@@ -202,6 +212,29 @@ func TestApplyRejectsBadRequestsBeforeCalling(t *testing.T) {
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid request rejected: %v", err)
+	}
+}
+
+// TestGitHubNames: the names GitHub gives accounts and repositories are
+// accepted, enterprise managed users (HANDLE_SHORTCODE) included.
+func TestGitHubNames(t *testing.T) {
+	for _, tc := range []struct{ owner, repo string }{
+		{"a", "a"},
+		{"octocat", ".github"},
+		{"Octo-Org", "hello_service.v2"},
+		{"octocat_acme", "shop"},
+		{"mona-cat_octo", "shop"},
+		{"2abvd19d_admin", "shop"},
+		{"The-Octocat_SHORTC0D", "shop"},
+		{strings.Repeat("a", 39), strings.Repeat("r", 100)},
+		{strings.Repeat("a", 34) + "_acme", "gitops"},
+	} {
+		t.Run(tc.owner+"/"+tc.repo, func(t *testing.T) {
+			req := updatefile.Request{Owner: tc.owner, Repo: tc.repo, Path: "a/.gitignore", Message: "m"}
+			if err := req.Validate(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

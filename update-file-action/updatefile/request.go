@@ -106,9 +106,37 @@ type Result struct {
 }
 
 var (
-	ownerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+	// ownerRE is GitHub's account names: letters and digits joined by
+	// single hyphens; a managed user of an Enterprise Managed Users
+	// enterprise adds "_" and the enterprise's 3 to 8 character shortcode
+	// (mona-cat_octo). Both fit in 39 characters (ValidateOwner).
+	ownerRE = regexp.MustCompile(`^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?:_[A-Za-z0-9]{3,8})?$`)
 	repoRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 )
+
+// ValidateOwner accepts a GitHub user or organization name, including an
+// enterprise managed user's HANDLE_SHORTCODE.
+func ValidateOwner(owner string) error {
+	if len(owner) > 39 || !ownerRE.MatchString(owner) {
+		return invalid("owner %q is not a GitHub user or organization name", owner)
+	}
+	return nil
+}
+
+// ValidateRepo accepts a GitHub repository name. GitHub drops a ".git"
+// suffix when it creates a repository and keeps ".wiki" for wikis, so a
+// name with either (in any case, as URLs ignore it) names no repository:
+// most often a clone URL's "manager.git" pasted as the name.
+func ValidateRepo(repo string) error {
+	lower := strings.ToLower(repo)
+	switch {
+	case !repoRE.MatchString(repo) || repo == "." || repo == "..":
+		return invalid("repository %q is not a GitHub repository name", repo)
+	case strings.HasSuffix(lower, ".git"), strings.HasSuffix(lower, ".wiki"):
+		return invalid("repository %q is not a GitHub repository name: it ends in %q", repo, repo[strings.LastIndex(repo, "."):])
+	}
+	return nil
+}
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidRequest, fmt.Sprintf(format, args...))
@@ -118,11 +146,11 @@ func invalid(format string, args ...any) error {
 // URLs, and go-github does not escape the path of writes, so anything that
 // could change the URL's meaning ('?', '#', '%', "..") is refused here.
 func (r Request) Validate() error {
-	if !ownerRE.MatchString(r.Owner) {
-		return invalid("owner %q is not a GitHub user or organization name", r.Owner)
+	if err := ValidateOwner(r.Owner); err != nil {
+		return err
 	}
-	if !repoRE.MatchString(r.Repo) || r.Repo == "." || r.Repo == ".." {
-		return invalid("repository %q is not a GitHub repository name", r.Repo)
+	if err := ValidateRepo(r.Repo); err != nil {
+		return err
 	}
 	if err := ValidatePath(r.Path); err != nil {
 		return err
@@ -142,7 +170,9 @@ func (r Request) Validate() error {
 }
 
 // ValidatePath accepts a relative, slash-separated file path with no empty,
-// "." or ".." segments and no characters that would alter a URL.
+// "." or ".." segments, no ".git" segment in any case (git refuses those in
+// trees, and case-insensitive file systems would take ".GIT" for the
+// repository's own directory) and no characters that would alter a URL.
 func ValidatePath(p string) error {
 	if p == "" {
 		return invalid("target file path is empty")
@@ -163,6 +193,9 @@ func ValidatePath(p string) error {
 		case "":
 			return invalid("target file path %q has an empty segment", p)
 		case ".", "..":
+			return invalid("target file path %q has a %q segment", p, seg)
+		}
+		if strings.EqualFold(seg, ".git") {
 			return invalid("target file path %q has a %q segment", p, seg)
 		}
 	}

@@ -11,11 +11,27 @@ locals {
     hosted_zone_id  = var.shared.hosted_zone_id
     aws_region      = var.shared.aws_region
   }
+
+  # What the environment previews: a PR, or an on-demand environment named
+  # by hand. gc and the dashboard tell the two apart by these labels.
+  ondemand = var.kind == "ondemand"
+  subject  = local.ondemand ? "on-demand environment ${var.name}" : "${var.pr_owner}/${var.pr_repository}#${var.pr_number}"
+  identity_labels = local.ondemand ? [
+    "preview-kind:ondemand",
+    "preview-name:${var.name}",
+    ] : [
+    "preview-pr-owner:${var.pr_owner}",
+    "preview-pr-repository:${var.pr_repository}",
+    "preview-pr-number:${var.pr_number}",
+  ]
+  # The ID the identity derives (docs/DEVELOPING.md, "Environment identity
+  # and files"); previewctl computes the same before it writes a file.
+  derived_id = local.ondemand ? "o${substr(sha256("ondemand:${var.name}"), 0, 7)}" : substr(sha256("${lower(var.pr_owner)}/${lower(var.pr_repository)}#${var.pr_number}"), 0, 8)
 }
 
 resource "spacelift_stack" "this" {
   name         = "${var.service}-${var.environment_id}"
-  description  = "Preview of ${var.pr_owner}/${var.pr_repository}#${var.pr_number}, expires ${var.expires_at}"
+  description  = "Preview of ${local.subject}, expires ${var.expires_at}"
   repository   = var.shared.repository
   branch       = var.infra_branch
   project_root = "infra"
@@ -27,14 +43,27 @@ resource "spacelift_stack" "this" {
   terraform_workflow_tool = "OPEN_TOFU"
   terraform_version       = var.shared.opentofu_version
 
-  labels = [
-    "preview-environment-managed-by:${var.shared.manager_stack_id}",
-    "preview_environment_id:${var.environment_id}",
-    "preview-pr-owner:${var.pr_owner}",
-    "preview-pr-repository:${var.pr_repository}",
-    "preview-pr-number:${var.pr_number}",
-    "preview-expires-at:${var.expires_at}",
-  ]
+  labels = concat(
+    [
+      "preview-environment-managed-by:${var.shared.manager_stack_id}",
+      "preview_environment_id:${var.environment_id}",
+    ],
+    local.identity_labels,
+    ["preview-expires-at:${var.expires_at}"],
+  )
+
+  lifecycle {
+    # A PR's file sets pr_owner, pr_repository and pr_number and no name;
+    # an on-demand one sets kind = "ondemand" and name and no pr_*.
+    precondition {
+      condition     = local.ondemand ? (var.name != "" && var.pr_owner == null && var.pr_repository == null && var.pr_number == null) : (var.name == "" && var.pr_owner != null && var.pr_repository != null && var.pr_number != null)
+      error_message = "A PR environment needs pr_owner, pr_repository and pr_number and no name; an on-demand environment (kind = \"ondemand\") needs a name and no pr_* variables."
+    }
+    precondition {
+      condition     = var.environment_id == local.derived_id
+      error_message = "The environment_id is not the ID its PR (or on-demand name) derives."
+    }
+  }
 }
 
 resource "spacelift_environment_variable" "tf_vars" {

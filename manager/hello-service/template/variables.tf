@@ -1,14 +1,41 @@
 # These are exactly the arguments of a generated environment file
 # (docs/DEVELOPING.md, "Environment identity and files"). previewctl render
-# checks its values against these validations before writing a file.
+# and previewctl env check their values against these validations before
+# writing a file. A PR's file sets pr_owner, pr_repository and pr_number; an
+# on-demand environment's file sets kind = "ondemand" and name instead.
 
 variable "environment_id" {
   type        = string
-  description = "Environment ID: the first 8 hex characters of sha256(lower(owner)/lower(repo)#N)."
+  description = "Environment ID: for a PR the first 8 hex characters of sha256(lower(owner)/lower(repo)#N); on demand \"o\" and the first 7 hex characters of sha256(\"ondemand:\" + name)."
+
+  # Two disjoint forms (a PR ID's first character is a hex digit, an
+  # on-demand ID's is "o"), both DNS labels: the ID is the first label of
+  # <id>.<service>.<domain>.
+  validation {
+    condition     = can(regex("^([0-9a-f]{8}|o[0-9a-f]{7})$", var.environment_id))
+    error_message = "The environment_id must be 8 lowercase hexadecimal characters (a PR's) or \"o\" and 7 lowercase hexadecimal characters (an on-demand environment's)."
+  }
+}
+
+variable "kind" {
+  type        = string
+  description = "What the environment previews: \"pr\" (a pull request, named by pr_owner, pr_repository and pr_number) or \"ondemand\" (created by hand with previewctl env create, named by name)."
+  default     = "pr"
 
   validation {
-    condition     = can(regex("^[0-9a-f]{8}$", var.environment_id))
-    error_message = "The environment_id must be 8 lowercase hexadecimal characters."
+    condition     = contains(["pr", "ondemand"], var.kind)
+    error_message = "The kind must be \"pr\" or \"ondemand\"."
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Name of an on-demand environment (kind = \"ondemand\"), e.g. qa-checkout; empty for a PR's."
+  default     = ""
+
+  validation {
+    condition     = var.name == "" || can(regex("^[a-z][a-z0-9-]{1,38}[a-z0-9]$", var.name))
+    error_message = "The name must be 3 to 40 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 
@@ -24,30 +51,37 @@ variable "service" {
 
 variable "pr_owner" {
   type        = string
-  description = "Owner (user or organisation) of the pull request's base repository."
+  description = "Owner (user or organisation) of the pull request's base repository; null for an on-demand environment."
+  default     = null
 
+  # GitHub's account names, as previewctl's envfile.ValidateOwner checks
+  # them: letters and digits joined by single hyphens, and for a managed
+  # user of an Enterprise Managed Users enterprise "_" and the enterprise's
+  # 3 to 8 character shortcode (mona-cat_octo); 39 characters in all.
   validation {
-    condition     = can(regex("^[A-Za-z0-9]([A-Za-z0-9-]{0,38})$", var.pr_owner))
-    error_message = "The pr_owner must be a GitHub account name: 1 to 39 letters, digits or hyphens, not starting with a hyphen."
+    condition     = var.pr_owner == null ? true : (can(regex("^[A-Za-z0-9]+(-[A-Za-z0-9]+)*(_[A-Za-z0-9]{3,8})?$", var.pr_owner)) && can(regex("^.{1,39}$", var.pr_owner)))
+    error_message = "The pr_owner must be a GitHub account name: at most 39 letters, digits and single inner hyphens, with an optional _SHORTCODE suffix (3 to 8 letters or digits) for an enterprise managed user."
   }
 }
 
 variable "pr_repository" {
   type        = string
-  description = "Name (without owner) of the pull request's base repository."
+  description = "Name (without owner) of the pull request's base repository; null for an on-demand environment."
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,100}$", var.pr_repository)) && !contains([".", ".."], var.pr_repository)
-    error_message = "The pr_repository must be a GitHub repository name: 1 to 100 letters, digits, dots, hyphens or underscores."
+    condition     = var.pr_repository == null ? true : (can(regex("^[A-Za-z0-9._-]{1,100}$", var.pr_repository)) && !contains([".", ".."], var.pr_repository) && !can(regex("(?i)[.](git|wiki)$", var.pr_repository)))
+    error_message = "The pr_repository must be a GitHub repository name: 1 to 100 letters, digits, dots, hyphens or underscores, not ending in .git or .wiki."
   }
 }
 
 variable "pr_number" {
   type        = number
-  description = "Pull request number."
+  description = "Pull request number; null for an on-demand environment."
+  default     = null
 
   validation {
-    condition     = var.pr_number >= 1 && floor(var.pr_number) == var.pr_number
+    condition     = var.pr_number == null ? true : (var.pr_number >= 1 && floor(var.pr_number) == var.pr_number)
     error_message = "The pr_number must be a positive whole number."
   }
 }

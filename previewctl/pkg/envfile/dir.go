@@ -11,12 +11,18 @@ import (
 	"strings"
 )
 
-// envFileRE matches generated file names; other .tf files in the
-// environments directory (variables.tf and the like) are not environments.
-var envFileRE = regexp.MustCompile(`^[a-z0-9._-]+-[0-9]+-[0-9a-f]{8}\.tf$`)
+// envFileRE and onDemandFileRE match generated file names (a PR's, an
+// on-demand environment's); other .tf files in the environments directory
+// (variables.tf and the like) are not environments.
+var (
+	envFileRE      = regexp.MustCompile(`^[a-z0-9._-]+-[0-9]+-[0-9a-f]{8}\.tf$`)
+	onDemandFileRE = regexp.MustCompile(`^ondemand-[a-z][a-z0-9-]{1,38}[a-z0-9]-o[0-9a-f]{7}\.tf$`)
+)
 
 // IsEnvFileName reports whether a base name has the form FileName produces.
-func IsEnvFileName(name string) bool { return envFileRE.MatchString(name) }
+func IsEnvFileName(name string) bool {
+	return envFileRE.MatchString(name) || onDemandFileRE.MatchString(name)
+}
 
 // EnvironmentsDir is manager/<service>/environments.
 func EnvironmentsDir(managerDir, service string) string {
@@ -62,11 +68,14 @@ func ReadDir(dir string) ([]Environment, []error) {
 	return envs, errs
 }
 
-// ErrCollision is returned when another PR's environment already holds an ID.
+// ErrCollision is returned when another environment (another PR's, or
+// another on-demand name's) already holds an ID.
 var ErrCollision = errors.New("environment ID collision")
 
 // CheckCollision refuses e when an environment in existing has the same ID
-// but belongs to a different PR.
+// but belongs to a different PR or on-demand name. A PR and an on-demand
+// environment cannot share an ID (OnDemandIDPrefix), so this only ever
+// finds two PRs, or two names, whose hashes agree.
 func CheckCollision(e Environment, existing []Environment) error {
 	for _, o := range existing {
 		if o.ID == e.ID && o.Key() != e.Key() {

@@ -19,8 +19,9 @@ import (
 var ErrNoTemplate = errors.New("no template")
 
 // Prepare checks e against a manager directory before it is written: the
-// template's variables must fit, no other PR may hold e's ID, and when the
-// PR already has an environment its created-at is kept (a render renews the
+// template's variables must fit, no other PR (or on-demand name) may hold
+// e's ID, and when the PR (or name) already has an environment its
+// created-at is kept (a render renews the
 // TTL, it does not reset the age). It returns e as it should be rendered.
 func Prepare(managerDir string, e Environment) (Environment, error) {
 	tdir := TemplateDir(managerDir, e.Service)
@@ -52,7 +53,8 @@ func Prepare(managerDir string, e Environment) (Environment, error) {
 
 // checkClaims looks at every .tf file in the environments directory, not
 // only well-formed environment files: any module block that claims e's ID
-// (by label or environment_id) for another PR, or any other file using
+// (by label or environment_id) for another PR or on-demand name, or any
+// other file using
 // e's module name, would collide in the manager's Terraform. Files are
 // read leniently here, because a hand-edited or forged file is exactly what
 // must not slip through.
@@ -96,12 +98,21 @@ func checkClaims(dir string, e Environment) error {
 			if !claims {
 				continue
 			}
-			owner, ok1 := lit("pr_owner")
-			repo, ok2 := lit("pr_repository")
-			num, ok3 := lit("pr_number")
-			same := ok1 && ok2 && ok3 && owner.Type() == cty.String && repo.Type() == cty.String && num.Type() == cty.Number &&
-				strings.EqualFold(owner.AsString(), e.Owner) && strings.EqualFold(repo.AsString(), e.Repo) &&
-				isInt(num, e.PR)
+			var same bool
+			if e.OnDemand() {
+				kind, ok1 := lit("kind")
+				name, ok2 := lit("name")
+				same = ok1 && ok2 && kind.Type() == cty.String && name.Type() == cty.String &&
+					kind.AsString() == KindOnDemand && name.AsString() == e.Name
+			} else {
+				owner, ok1 := lit("pr_owner")
+				repo, ok2 := lit("pr_repository")
+				num, ok3 := lit("pr_number")
+				_, hasKind := blk.Body.Attributes["kind"]
+				same = ok1 && ok2 && ok3 && !hasKind && owner.Type() == cty.String && repo.Type() == cty.String && num.Type() == cty.Number &&
+					strings.EqualFold(owner.AsString(), e.Owner) && strings.EqualFold(repo.AsString(), e.Repo) &&
+					isInt(num, e.PR)
+			}
 			if !same || filepath.Base(p) != FileName(e) {
 				return fmt.Errorf("%w: %s:%d claims ID %s, which %s needs", ErrCollision, p, blk.TypeRange.Start.Line, e.ID, e.Key())
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,7 +79,8 @@ func ReadTemplateVariables(dir string) (map[string]Variable, error) {
 // is refused before anything is committed.
 func CheckAgainstTemplate(e Environment, vars map[string]Variable) error {
 	var problems []string
-	for _, name := range argOrder {
+	args := argsOf(e)
+	for _, name := range args {
 		if name == "source" {
 			continue
 		}
@@ -100,9 +102,14 @@ func CheckAgainstTemplate(e Environment, vars map[string]Variable) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if vars[name].Required && !isArg(name) {
+		if vars[name].Required && !slices.Contains(args, name) {
 			problems = append(problems, fmt.Sprintf("template variable %s is required but previewctl does not set it", name))
 		}
+	}
+	if len(problems) > 0 && e.OnDemand() {
+		// A template from before on-demand environments: it has no kind
+		// and name, and requires the pr_* variables.
+		return fmt.Errorf("on-demand environment does not fit the template (does it declare kind and name, with pr_* optional?): %s", strings.Join(problems, "; "))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("environment does not fit the template: %s", strings.Join(problems, "; "))

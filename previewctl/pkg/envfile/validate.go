@@ -40,6 +40,13 @@ const (
 	MaxServiceLen = 63
 	MaxBranchLen  = 255
 	MaxPR         = math.MaxInt32
+	// MinNameLen and MaxNameLen bound an on-demand environment's name.
+	MinNameLen = 3
+	MaxNameLen = 40
+	// MaxTTL caps --ttl. Every render renews the TTL, so a live PR never
+	// needs more; a longer one would keep a forgotten environment (and its
+	// bill) beyond the reach of gc's expiry.
+	MaxTTL = 90 * 24 * time.Hour
 )
 
 var (
@@ -47,6 +54,16 @@ var (
 	repoRE    = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	shaRE     = regexp.MustCompile(`^[0-9a-f]{40}$`)
 	idRE      = regexp.MustCompile(`^[0-9a-f]{8}$`)
+	prRE      = regexp.MustCompile(`^[1-9][0-9]*$|^0$`)
+	// shortcodeRE is an Enterprise Managed Users shortcode.
+	shortcodeRE = regexp.MustCompile(`^[A-Za-z0-9]{3,8}$`)
+)
+
+var (
+	// onDemandIDRE is OnDemandID's form: never a PR ID (idRE), whose first
+	// character is a hex digit.
+	onDemandIDRE = regexp.MustCompile(`^o[0-9a-f]{7}$`)
+	nameRE       = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
 )
 
 // ValidateService checks a service name: a DNS label, because it becomes
@@ -63,30 +80,76 @@ func ValidateService(s string) error {
 	return nil
 }
 
-// ValidateOwner checks a GitHub user or organisation name: alphanumerics
-// and single hyphens, not at either end, at most 39 characters.
-func ValidateOwner(s string) error {
+// ValidateName checks an on-demand environment's name: 3 to 40 lowercase
+// ASCII letters, digits and hyphens, starting with a letter and not ending
+// with a hyphen. It is part of a file name and of the stack's labels, so it
+// is a DNS-label-like word: no path separators, dots, quotes or template
+// introducers can pass.
+func ValidateName(s string) error {
+	bad := func(reason string) error { return &FieldError{"name", s, reason} }
 	switch {
 	case s == "":
-		return &FieldError{"owner", s, "must not be empty"}
-	case len(s) > MaxOwnerLen:
-		return &FieldError{"owner", s, fmt.Sprintf("longer than %d characters", MaxOwnerLen)}
-	case strings.HasPrefix(s, "-") || strings.HasSuffix(s, "-"):
-		return &FieldError{"owner", s, "must not begin or end with a hyphen"}
-	case strings.Contains(s, "--"):
-		return &FieldError{"owner", s, "must not contain consecutive hyphens"}
-	}
-	for _, r := range s {
-		if !(r < utf8.RuneSelf && (r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')) {
-			return &FieldError{"owner", s, "may contain only ASCII letters, digits and hyphens"}
-		}
+		return bad("must not be empty")
+	case len(s) > MaxNameLen:
+		return bad(fmt.Sprintf("longer than %d characters", MaxNameLen))
+	case len(s) < MinNameLen:
+		return bad(fmt.Sprintf("shorter than %d characters", MinNameLen))
+	case strings.ToLower(s) != s:
+		return bad("must be lowercase")
+	case !nameRE.MatchString(s):
+		return bad("must be lowercase ASCII letters, digits and hyphens, starting with a letter and not ending with a hyphen")
 	}
 	return nil
 }
 
+// ValidateOwner checks a GitHub account name as GitHub forms them: runs of
+// ASCII letters and digits joined by single hyphens, at most 39 characters.
+// A managed user of an Enterprise Managed Users enterprise is named
+// HANDLE_SHORTCODE (mona-cat_octo): GitHub appends an underscore and the
+// enterprise's shortcode, 3 to 8 letters and digits, within the same 39.
+// Such a user can own the repository a PR targets, so refusing the
+// underscore would refuse real PRs.
+func ValidateOwner(s string) error {
+	bad := func(reason string) error { return &FieldError{"owner", s, reason} }
+	switch {
+	case s == "":
+		return bad("must not be empty")
+	case len(s) > MaxOwnerLen:
+		return bad(fmt.Sprintf("longer than %d characters", MaxOwnerLen))
+	}
+	for _, r := range s {
+		if !(r < utf8.RuneSelf && (r == '-' || r == '_' || isAlnum(byte(r)))) {
+			return bad("may contain only ASCII letters, digits and hyphens")
+		}
+	}
+	handle, shortcode, managed := strings.Cut(s, "_")
+	switch {
+	case managed && strings.Contains(shortcode, "_"):
+		return bad("may contain at most one '_' (before a managed user's enterprise shortcode)")
+	case managed && handle == "":
+		return bad("must not begin with '_'")
+	case managed && !shortcodeRE.MatchString(shortcode):
+		return bad("a managed user's enterprise shortcode after '_' must be 3 to 8 ASCII letters and digits")
+	case strings.HasPrefix(handle, "-") || strings.HasSuffix(handle, "-"):
+		return bad("must not begin or end with a hyphen")
+	case strings.Contains(handle, "--"):
+		return bad("must not contain consecutive hyphens")
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
 // ValidateRepo checks a GitHub repository name: ASCII letters, digits, '.',
-// '_' and '-', at most 100 characters, and not "." or "..".
+// '_' and '-', at most 100 characters, not "." or "..", and not ending in
+// ".git" or ".wiki": GitHub strips a ".git" suffix when it creates a
+// repository and keeps ".wiki" for wikis, so no repository has either name
+// and a PR naming one is forged or mistyped. URLs ignore case, so the
+// suffixes do too.
 func ValidateRepo(s string) error {
+	lower := strings.ToLower(s)
 	switch {
 	case s == "":
 		return &FieldError{"repo", s, "must not be empty"}
@@ -96,6 +159,10 @@ func ValidateRepo(s string) error {
 		return &FieldError{"repo", s, `must not be "." or ".."`}
 	case !repoRE.MatchString(s):
 		return &FieldError{"repo", s, "may contain only ASCII letters, digits, '.', '_' and '-'"}
+	case strings.HasSuffix(lower, ".git"):
+		return &FieldError{"repo", s, `must not end in ".git" (GitHub drops that suffix from repository names)`}
+	case strings.HasSuffix(lower, ".wiki"):
+		return &FieldError{"repo", s, `must not end in ".wiki" (GitHub reserves it for wikis)`}
 	}
 	return nil
 }
@@ -106,6 +173,55 @@ func ValidatePR(n int) error {
 		return &FieldError{"pr", strconv.Itoa(n), "must be a positive pull request number"}
 	}
 	return nil
+}
+
+// ParsePR reads a pull request number as people write it: decimal digits,
+// no sign, no leading zero. strconv and flag parsing also take "+5", "010"
+// (octal 8 for base-0 parsers), "0x10" and "1_0", each of which would
+// silently name another PR's environment.
+func ParsePR(s string) (int, error) {
+	if !prRE.MatchString(s) {
+		return 0, &FieldError{"pr", s, "must be a decimal integer without sign or leading zeros"}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n > MaxPR {
+		return 0, &FieldError{"pr", s, fmt.Sprintf("must be at most %d", MaxPR)}
+	}
+	if err := ValidatePR(n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// ValidateTTL checks how long an environment may live after a render: whole
+// seconds (the file holds whole seconds, so a finer TTL would fail later as
+// a bad expires-at) from 1s to MaxTTL.
+func ValidateTTL(d time.Duration) error {
+	switch {
+	case d <= 0:
+		return &FieldError{"ttl", d.String(), "must be positive"}
+	case d%time.Second != 0:
+		return &FieldError{"ttl", d.String(), "must be a whole number of seconds"}
+	case d > MaxTTL:
+		return &FieldError{"ttl", d.String(), "must be at most " + formatTTL(MaxTTL)}
+	}
+	return nil
+}
+
+// formatTTL writes a TTL as the flag takes it, without Duration.String's
+// trailing zero units, and in days too when whole: "2160h (90 days)".
+func formatTTL(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if d%(24*time.Hour) == 0 {
+		s += fmt.Sprintf(" (%d days)", d/(24*time.Hour))
+	}
+	return s
 }
 
 // ValidateCodeVersion checks a code version: a full lowercase 40-hex commit
@@ -194,6 +310,16 @@ func validateTime(field string, t time.Time) error {
 // validateInputs checks the fields that come from outside, in the order the
 // CLI takes them, so the first refusal names the first bad flag.
 func (e Environment) validateInputs() error {
+	switch e.Kind {
+	case "", KindPR:
+		if e.Name != "" {
+			return &FieldError{"name", e.Name, "must be empty for a PR environment"}
+		}
+	case KindOnDemand:
+		return e.validateOnDemandInputs()
+	default:
+		return &FieldError{"kind", e.Kind, fmt.Sprintf("must be %q or %q", KindPR, KindOnDemand)}
+	}
 	for _, err := range []error{
 		ValidateService(e.Service),
 		ValidateOwner(e.Owner),
@@ -209,17 +335,48 @@ func (e Environment) validateInputs() error {
 	return nil
 }
 
-// Validate checks every field, and that the ID is the one the PR derives
-// and the expiry follows the creation.
+func (e Environment) validateOnDemandInputs() error {
+	for _, err := range []error{
+		ValidateService(e.Service),
+		ValidateName(e.Name),
+		ValidateCodeVersion(e.CodeVersion),
+		ValidateBranch(e.InfraBranch),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case e.Owner != "":
+		return &FieldError{"owner", e.Owner, "must be empty for an on-demand environment"}
+	case e.Repo != "":
+		return &FieldError{"repo", e.Repo, "must be empty for an on-demand environment"}
+	case e.PR != 0:
+		return &FieldError{"pr", strconv.Itoa(e.PR), "must be empty for an on-demand environment"}
+	}
+	return nil
+}
+
+// Validate checks every field, and that the ID is the one the PR (or the
+// on-demand name) derives and the expiry follows the creation.
 func (e Environment) Validate() error {
 	if err := e.validateInputs(); err != nil {
 		return err
 	}
-	if !idRE.MatchString(e.ID) {
-		return &FieldError{"id", e.ID, "must be 8 lowercase hex characters"}
-	}
-	if want := ID(e.Owner, e.Repo, e.PR); e.ID != want {
-		return &FieldError{"id", e.ID, fmt.Sprintf("does not match %s/%s#%d (want %s)", e.Owner, e.Repo, e.PR, want)}
+	if e.OnDemand() {
+		if !onDemandIDRE.MatchString(e.ID) {
+			return &FieldError{"id", e.ID, "must be \"o\" and 7 lowercase hex characters"}
+		}
+		if want := OnDemandID(e.Name); e.ID != want {
+			return &FieldError{"id", e.ID, fmt.Sprintf("does not match on-demand name %s (want %s)", e.Name, want)}
+		}
+	} else {
+		if !idRE.MatchString(e.ID) {
+			return &FieldError{"id", e.ID, "must be 8 lowercase hex characters"}
+		}
+		if want := ID(e.Owner, e.Repo, e.PR); e.ID != want {
+			return &FieldError{"id", e.ID, fmt.Sprintf("does not match %s/%s#%d (want %s)", e.Owner, e.Repo, e.PR, want)}
+		}
 	}
 	if err := validateTime("created-at", e.CreatedAt); err != nil {
 		return err

@@ -1,7 +1,8 @@
 // Package gc decides which environments to remove (PR closed, or TTL
-// passed) and removes them, behind a guard against mass deletion: a broken
-// clock, a failing API or an unreadable listing must never turn into
-// "destroy everything".
+// passed; an on-demand environment has no PR, so only its TTL counts) and
+// removes them, behind a guard against mass deletion: a broken clock, a
+// failing API or an unreadable listing must never turn into "destroy
+// everything". On-demand environments about to expire are warned about.
 package gc
 
 import (
@@ -46,7 +47,10 @@ type Options struct {
 	DryRun      bool
 	Force       bool
 	MaxFraction float64 // 0: DefaultMaxFraction
-	Progress    io.Writer
+	// WarnWithin makes the pass warn about each on-demand environment it
+	// keeps that expires within this long (0: no warnings).
+	WarnWithin time.Duration
+	Progress   io.Writer
 }
 
 // Report is the outcome of a pass.
@@ -54,7 +58,10 @@ type Report struct {
 	Total     int // parsed environments plus unparseable files
 	Decisions []Decision
 	Deleted   []envfile.Environment
-	Errors    []error
+	// Expiring are the on-demand environments kept that expire within
+	// Options.WarnWithin.
+	Expiring []envfile.Environment
+	Errors   []error
 }
 
 // Allowed is how many of total environments one pass may delete: the
@@ -73,6 +80,9 @@ func Plan(ctx context.Context, envs []envfile.Environment, opts Options) []Decis
 		switch {
 		case !opts.Now.Before(e.ExpiresAt):
 			d.Delete, d.Reason = true, "expired at "+e.ExpiresAt.Format(time.RFC3339)
+		case e.OnDemand():
+			// No PR to ask about: only its TTL ends it.
+			d.Reason = "on-demand, expires at " + e.ExpiresAt.Format(time.RFC3339)
 		case opts.Lookup == nil:
 			d.Reason = "not expired"
 		default:
@@ -128,6 +138,13 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 		}
 		fmt.Fprintln(progress, line)
 	}
+	for _, d := range rep.Decisions {
+		if left := d.Env.ExpiresAt.Sub(opts.Now); !d.Delete && d.Env.OnDemand() && opts.WarnWithin > 0 && left <= opts.WarnWithin {
+			rep.Expiring = append(rep.Expiring, d.Env)
+			fmt.Fprintf(progress, "gc: warning: on-demand environment %s (%s) expires in %s at %s; keep it with `previewctl env extend --name %s --ttl D`\n",
+				d.Env.Name, d.Env.ID, human(left), d.Env.ExpiresAt.Format(time.RFC3339), d.Env.Name)
+		}
+	}
 	if len(doomed) == 0 {
 		fmt.Fprintf(progress, "gc: nothing to delete (%d environments)\n", rep.Total)
 		return rep, rep.err()
@@ -168,4 +185,17 @@ func (r Report) err() error {
 	}
 	// One line: each error already has its own progress line above.
 	return fmt.Errorf("gc finished with %d errors (listed above); first: %w", len(r.Errors), r.Errors[0])
+}
+
+// human writes a time left as people read it: 2d3h, 5h12m, 42s.
+func human(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm%ds", d/time.Minute, (d%time.Minute)/time.Second)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
 }

@@ -270,3 +270,82 @@ func (f flaky) Delete(ctx context.Context, e envfile.Environment, reason string)
 	}
 	return f.RepoDeleter.Delete(ctx, e, reason)
 }
+
+func onDemand(t *testing.T, name string, ttl time.Duration) envfile.Environment {
+	t.Helper()
+	e, err := envfile.NewOnDemand("hello-service", name, "latest", "main", t0, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestOnDemand: on-demand environments are never looked up (they have no
+// PR), go when their TTL passes, are warned about within WarnWithin, and
+// count towards the mass-deletion guard like any other.
+func TestOnDemand(t *testing.T) {
+	g := newGitHub(t)
+	g.pulls.Set("acme", "shop", 1, "open")
+	pr := env(t, "shop", 1, 48*time.Hour)
+	soon := onDemand(t, "qa-soon", 30*time.Hour) // 6h left at now
+	later := onDemand(t, "qa-later", 72*time.Hour)
+	gone := onDemand(t, "qa-gone", 12*time.Hour) // expired at now
+	all := []envfile.Environment{pr, soon, later, gone}
+	for _, e := range all {
+		g.seed(t, e)
+	}
+	now := t0.Add(24 * time.Hour)
+	lookups := &countingLookup{Lookup: prstate.GitHub{Client: g.client}}
+	var progress bytes.Buffer
+	rep, err := Run(context.Background(), all, nil, Options{
+		Now: now, Lookup: lookups, WarnWithin: 24 * time.Hour, Progress: &progress,
+		Deleter: RepoDeleter{Client: g.client, Owner: "acme", Repo: "manager", PathPrefix: "manager"},
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	out := progress.String()
+	if lookups.n != 1 {
+		t.Errorf("%d PR lookups, want 1 (the PR's only)", lookups.n)
+	}
+	if len(rep.Deleted) != 1 || rep.Deleted[0].Name != "qa-gone" || g.exists(t, gone) || !g.exists(t, soon) || !g.exists(t, later) {
+		t.Errorf("deleted %+v\n%s", rep.Deleted, out)
+	}
+	if len(rep.Expiring) != 1 || rep.Expiring[0].Name != "qa-soon" {
+		t.Errorf("expiring %+v", rep.Expiring)
+	}
+	for _, want := range []string{
+		"gc: delete " + gone.ID + " (ondemand:qa-gone): expired at 2026-11-28T17:00:00Z",
+		"gc: keep " + later.ID + " (ondemand:qa-later): on-demand, expires at 2026-12-01T05:00:00Z",
+		"gc: warning: on-demand environment qa-soon (" + soon.ID + ") expires in 6h0m at 2026-11-29T11:00:00Z; keep it with `previewctl env extend --name qa-soon --ttl D`",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "warning: on-demand environment qa-later") {
+		t.Errorf("warned about an environment 2 days from expiry:\n%s", out)
+	}
+
+	// The guard: three of four expired is more than half; nothing goes,
+	// the warnings are still printed.
+	progress.Reset()
+	late := t0.Add(50 * time.Hour)
+	_, err = Run(context.Background(), all, nil, Options{Now: late, WarnWithin: 48 * time.Hour, Progress: &progress, Deleter: RepoDeleter{Client: g.client, Owner: "acme", Repo: "manager", PathPrefix: "manager"}})
+	if !errors.Is(err, ErrGuard) || !g.exists(t, soon) || !g.exists(t, pr) {
+		t.Fatalf("guard: %v\n%s", err, progress.String())
+	}
+	if !strings.Contains(progress.String(), "gc: warning: on-demand environment qa-later") {
+		t.Errorf("no warning when the guard trips:\n%s", progress.String())
+	}
+}
+
+type countingLookup struct {
+	prstate.Lookup
+	n int
+}
+
+func (c *countingLookup) State(ctx context.Context, owner, repo string, pr int) (prstate.State, error) {
+	c.n++
+	return c.Lookup.State(ctx, owner, repo, pr)
+}

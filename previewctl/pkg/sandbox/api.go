@@ -73,6 +73,8 @@ func (s *Sandbox) mountAPI() {
 			w.WriteHeader(http.StatusNoContent)
 		case errors.Is(err, ErrNoEnvironment):
 			writeError(w, http.StatusNotFound, err.Error())
+		case errors.Is(err, ErrManaged):
+			writeError(w, http.StatusConflict, err.Error())
 		default:
 			writeError(w, http.StatusInternalServerError, err.Error())
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"preview-environments/previewctl/pkg/sandbox/gateway"
@@ -53,6 +54,11 @@ type Environment struct {
 	PoolSize    int               `json:"pool_size"`
 	Warm        int               `json:"warm_processes"`
 	Routes      []string          `json:"routes"`
+	// Function and ObjectVersion are set for an environment deployed
+	// through the AWS control plane (OpenTofu): its Lambda function and the
+	// S3 object version of its code.
+	Function      string `json:"function,omitempty"`
+	ObjectVersion string `json:"object_version,omitempty"`
 }
 
 // InputError is a deployment the caller got wrong (HTTP 400).
@@ -63,6 +69,11 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // ErrNoEnvironment is returned (wrapped) for an unknown environment ID.
 var ErrNoEnvironment = errors.New("no such environment")
+
+// ErrManaged is returned (wrapped) by Deploy and Remove for an environment
+// or function that the AWS control plane (OpenTofu) manages: the direct API
+// must not change what the engine's state describes.
+var ErrManaged = errors.New("managed through the AWS control plane")
 
 // Deploy makes d the environment's live version: the artifact is fetched,
 // checked and unpacked, function and routes are recorded in one transaction,
@@ -90,15 +101,28 @@ func (s *Sandbox) Deploy(ctx context.Context, d Deployment) (Environment, error)
 	if err := spec.Normalize(); err != nil {
 		return Environment{}, &InputError{err}
 	}
+	if s.aws.managedEnv(d.ID) {
+		return Environment{}, &InputError{fmt.Errorf("environment %s: %w: change it with OpenTofu", d.ID, ErrManaged)}
+	}
 	routes, _ := json.Marshal(routeKeys(env.Routes))
 	now := time.Now().UTC().Format(time.RFC3339)
 	_, err := s.lambdas.Deploy(ctx, spec, func(tx *sql.Tx) error {
+		// Checked in the transaction: the control plane checks the other way.
+		if managed, err := s.functionIsManaged(ctx, tx, d.ID); err != nil || managed {
+			if err == nil {
+				err = &InputError{fmt.Errorf("function %s: %w: an environment ID may not name a control-plane function", d.ID, ErrManaged)}
+			}
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO environments (id, service, routes, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(id) DO UPDATE SET service = excluded.service, routes = excluded.routes, updated_at = excluded.updated_at`,
 			d.ID, d.Service, string(routes), now, now)
 		return err
 	})
+	if ie := (*InputError)(nil); errors.As(err, &ie) {
+		return Environment{}, ie
+	}
 	if err != nil {
 		return Environment{}, err
 	}
@@ -114,6 +138,9 @@ func (s *Sandbox) Deploy(ctx context.Context, d Deployment) (Environment, error)
 // Remove takes an environment down: routes first (it answers 404 at once),
 // then its function, whose emulators are stopped before Remove returns.
 func (s *Sandbox) Remove(ctx context.Context, id string) error {
+	if s.aws.managedEnv(id) {
+		return fmt.Errorf("environment %q: %w: destroy it with OpenTofu", id, ErrManaged)
+	}
 	e, ok := s.Environment(id)
 	if !ok {
 		return fmt.Errorf("environment %q: %w", id, ErrNoEnvironment)
@@ -144,10 +171,16 @@ func (s *Sandbox) Environment(id string) (Environment, bool) {
 	return Environment{}, false
 }
 
-// Environments reports every environment, sorted by ID.
+// Environments reports every environment, sorted by ID: those deployed
+// through Deploy and those the AWS control plane serves on a custom domain
+// (ID and service from the domain's first two labels; see awsapi.go).
 func (s *Sandbox) Environments() []Environment {
 	var out []Environment
+	owned := s.aws.ownedFunctions()
 	for _, f := range s.lambdas.List() {
+		if owned[f.Spec.Name] {
+			continue
+		}
 		e := Environment{
 			ID: f.Spec.Name, Version: f.Spec.Version, ArtifactKey: f.Spec.ArtifactKey, Env: f.Spec.Env,
 			Timeout: f.Spec.Timeout.String(), PoolSize: f.Spec.PoolSize, Warm: f.Warm(),
@@ -158,6 +191,10 @@ func (s *Sandbox) Environments() []Environment {
 			e.URL = EnvironmentURL(s.Addr(), e.ID, e.Service)
 		}
 		out = append(out, e)
+	}
+	if managed := s.aws.environments(); len(managed) > 0 {
+		out = append(out, managed...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	}
 	return out
 }

@@ -72,6 +72,7 @@ type Sandbox struct {
 	lambdas *lambda.Manager
 	gw      *gateway.Gateway
 	mux     *http.ServeMux
+	aws     *awsPlane // the Lambda and API Gateway control plane (awsapi.go)
 	log     *slog.Logger
 	fnLog   io.Closer
 
@@ -183,7 +184,15 @@ func Open(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	}
 	step(fmt.Sprintf("API Gateway stand-in, %d environments restored", n), t)
 
-	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s.s3.Handler()))
+	t = time.Now()
+	managed, err := s.openAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	step(fmt.Sprintf("AWS control plane, %d environments restored", managed), t)
+	n += managed
+
+	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s3Versioned(s.s3.Handler())))
 	s.mountAPI()
 
 	t = time.Now()
@@ -198,7 +207,7 @@ func Open(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 
 // ServeHTTP sends gateway hosts to the gateway and the rest to the mux.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if gateway.IsGatewayHost(r.Host) {
+	if gateway.IsGatewayHost(r.Host) || s.gw.HasSite(r.Host) {
 		s.gw.ServeHTTP(w, r)
 		return
 	}

@@ -116,14 +116,25 @@ func EnvironmentID(owner, repo string, number int) string {
 	return hex.EncodeToString(sum[:])[:8]
 }
 
-var envFileName = regexp.MustCompile(`^(.+)-([0-9]+)-([0-9a-f]{8})\.tf$`)
+// OnDemandID is the contract's ID of an on-demand environment: "o" and the
+// first 7 hex characters of sha256("ondemand:" + name). Its first character
+// is not a hex digit, so it is never a PR's ID.
+func OnDemandID(name string) string {
+	sum := sha256.Sum256([]byte("ondemand:" + name))
+	return "o" + hex.EncodeToString(sum[:])[:7]
+}
+
+var (
+	envFileName      = regexp.MustCompile(`^(.+)-([0-9]+)-([0-9a-f]{8})\.tf$`)
+	onDemandFileName = regexp.MustCompile(`^ondemand-([a-z][a-z0-9-]{1,38}[a-z0-9])-(o[0-9a-f]{7})\.tf$`)
+)
 
 // CheckEnvironmentFile checks that the file at path is a valid instance of
 // the template whose variables are given: exactly one module "env_<id>"
 // block, source "../template", every variable passed as a literal (shared as
 // var.shared) and accepted by the variable's own type and validations, the
-// ID derived from owner, repository and number, and the file named after
-// them.
+// ID derived from owner, repository and number (or, for kind = "ondemand",
+// from name), and the file named after them.
 func CheckEnvironmentFile(path string, template map[string]*Variable) error {
 	f, err := ParseFile(path)
 	if err != nil {
@@ -202,6 +213,18 @@ func checkIdentity(path, label string, values map[string]cty.Value) error {
 		return v.AsString()
 	}
 	id, owner, repo := str("environment_id"), str("pr_owner"), str("pr_repository")
+	if label != "env_"+id {
+		return fmt.Errorf("%s: module is named %q but environment_id is %q", path, label, id)
+	}
+	if kind := str("kind"); kind == "ondemand" {
+		return checkOnDemandIdentity(path, id, str("name"), values)
+	} else if _, set := values["kind"]; set {
+		// A PR's file leaves kind to its default, as previewctl writes it.
+		return fmt.Errorf("%s: kind %q: a PR environment's file sets no kind; an on-demand one sets \"ondemand\"", path, kind)
+	}
+	if _, set := values["name"]; set {
+		return fmt.Errorf("%s: name is set, but only an on-demand environment (kind = \"ondemand\") has one", path)
+	}
 	nv, ok := values["pr_number"]
 	if !ok || id == "" || owner == "" || repo == "" {
 		return fmt.Errorf("%s: environment_id, pr_owner, pr_repository and pr_number are needed to check the identity", path)
@@ -213,14 +236,36 @@ func checkIdentity(path, label string, values map[string]cty.Value) error {
 	bf := numVal.AsBigFloat()
 	n64, _ := bf.Int64()
 	n := int(n64)
-	if label != "env_"+id {
-		return fmt.Errorf("%s: module is named %q but environment_id is %q", path, label, id)
-	}
 	if want := EnvironmentID(owner, repo, n); id != want {
 		return fmt.Errorf("%s: environment_id %q is not the ID of %s/%s#%d (%s)", path, id, owner, repo, n, want)
 	}
 	wantName := fmt.Sprintf("%s-%s-%s-%s.tf", strings.ToLower(owner), strings.ToLower(repo), strconv.Itoa(n), id)
 	if base := filepath.Base(path); base != wantName || !envFileName.MatchString(base) {
+		return fmt.Errorf("%s: file must be named %s", path, wantName)
+	}
+	return nil
+}
+
+// checkOnDemandIdentity checks an on-demand environment's file: a name and
+// no pr_* arguments, the ID the name derives, the file named after both.
+func checkOnDemandIdentity(path, id, name string, values map[string]cty.Value) error {
+	var errs []error
+	for _, k := range []string{"pr_owner", "pr_repository", "pr_number"} {
+		if _, set := values[k]; set {
+			errs = append(errs, fmt.Errorf("%s: %s is set, but an on-demand environment belongs to no PR", path, k))
+		}
+	}
+	if name == "" {
+		errs = append(errs, fmt.Errorf("%s: an on-demand environment needs a name", path))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if want := OnDemandID(name); id != want {
+		return fmt.Errorf("%s: environment_id %q is not the ID of on-demand environment %s (%s)", path, id, name, want)
+	}
+	wantName := fmt.Sprintf("ondemand-%s-%s.tf", name, id)
+	if base := filepath.Base(path); base != wantName || !onDemandFileName.MatchString(base) {
 		return fmt.Errorf("%s: file must be named %s", path, wantName)
 	}
 	return nil

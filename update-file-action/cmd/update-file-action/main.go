@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,9 +77,17 @@ func request(action *githubactions.Action) (updatefile.Request, error) {
 		Branch:  action.GetInput("branch"),
 		Message: action.GetInput("commit-message"),
 	}
-	// "owner/name" is accepted for repository, as github.repository gives it.
-	if o, n, ok := strings.Cut(req.Repo, "/"); ok && (req.Owner == "" || strings.EqualFold(req.Owner, o)) {
+	// "owner/name" is accepted for repository, as github.repository gives
+	// it. Refusals quote the inputs as written, not the halves of the split.
+	repoInput := req.Repo
+	if o, n, ok := strings.Cut(req.Repo, "/"); ok {
+		if req.Owner != "" && !strings.EqualFold(req.Owner, o) {
+			return req, fmt.Errorf("input repository %q names owner %q but input owner is %q", repoInput, o, req.Owner)
+		}
 		req.Owner, req.Repo = o, n
+		if err := cmp.Or(updatefile.ValidateOwner(o), updatefile.ValidateRepo(n)); err != nil {
+			return req, fmt.Errorf("input repository %q: %w", repoInput, err)
+		}
 	}
 	var err error
 	if v := action.GetInput("delete"); v != "" {
@@ -134,7 +143,8 @@ func newClient(apiURL, token string) (*github.Client, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		// Host names ignore case: LOCALHOST is loopback too.
+		if ip := net.ParseIP(u.Hostname()); !strings.EqualFold(u.Hostname(), "localhost") && (ip == nil || !ip.IsLoopback()) {
 			return nil, fmt.Errorf("input api-url %q: plain http is only allowed to loopback", apiURL)
 		}
 	default:

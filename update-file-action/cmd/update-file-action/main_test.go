@@ -168,6 +168,17 @@ func TestActionEndToEnd(t *testing.T) {
 		{name: "plain http off loopback", inputs: base("content", "x", "api-url", "http://example.com"), wantErr: "only allowed to loopback"},
 		{name: "empty token", inputs: base("content", "x", "github-token", ""), wantErr: "github-token is empty"},
 		{name: "no GITHUB_OUTPUT", inputs: base("content", "x"), noOutFile: true, wantErr: "GITHUB_OUTPUT"},
+		{name: ".GIT segment", inputs: base("content", "x", "target-file-path", "a/.GIT/config"), wantErr: `target file path "a/.GIT/config" has a ".GIT" segment`},
+		{name: "repository quoted as given", inputs: base("content", "x", "repository", "acme/"), wantErr: `input repository "acme/": `},
+		{name: "repository ending in .git", inputs: base("content", "x", "repository", "acme/manager.git"), wantErr: `input repository "acme/manager.git": invalid request: repository "manager.git" is not a GitHub repository name: it ends in ".git"`},
+		{name: "repository of another owner", inputs: base("content", "x", "repository", "other/manager"), wantErr: `input repository "other/manager" names owner "other" but input owner is "acme"`},
+		{name: "owner with consecutive hyphens", inputs: base("content", "x", "owner", "ac--me"), wantErr: `owner "ac--me" is not a GitHub user or organization name`},
+		// Accepted as a name, so the run reaches the API, which knows no such repository.
+		{name: "enterprise managed user owner", inputs: base("content", "x", "owner", "octocat_acme"), wantErr: "no such repository"},
+		{name: "plain http to a host named like loopback", inputs: base("content", "x", "api-url", "http://localhost.example.com"), wantErr: "only allowed to loopback"},
+		// Last: it lands, and the steps above rely on the file being absent.
+		{name: "LOCALHOST is loopback", inputs: base("content", "x\n", "api-url", strings.Replace(srv.URL, "127.0.0.1", "LOCALHOST", 1)),
+			wantOp: "created", wantFile: ptr("x\n"), commit: true},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

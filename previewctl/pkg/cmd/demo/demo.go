@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"preview-environments/previewctl/pkg/cmd/sandbox"
 	"preview-environments/previewctl/pkg/cmdutil"
 	"preview-environments/previewctl/pkg/demo"
+	"preview-environments/previewctl/pkg/progress"
 	sb "preview-environments/previewctl/pkg/sandbox"
 )
 
@@ -30,12 +30,7 @@ redeploying it; opens a PR that changes infra/ and shows its environment
 serving the infra change; closes both and waits for the destructors and for
 the URLs to answer 404. A failed step exits 1 with the CI log, the Spacelift
 run logs and the last HTTP response. --keep leaves the sandbox running.`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.Invalid(fmt.Errorf("demo takes no arguments, got %q", args))
-			}
-			return nil
-		},
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if addr != "" {
 				if err := sb.CheckLoopback(addr, "--addr"); err != nil {
@@ -45,18 +40,18 @@ run logs and the last HTTP response. --keep leaves the sandbox running.`,
 			if timeout <= 0 {
 				return cmdutil.Invalid(fmt.Errorf("--step-timeout %s: want a positive duration", timeout))
 			}
-			root, err := sandbox.RepoRoot()
+			root, err := cmdutil.RepoRoot()
 			if err != nil {
 				return err
 			}
-			rie, err := sandbox.FindRIE(root)
+			rie, err := cmdutil.FindRIE(root)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			return demo.Run(cmd.Context(), demo.Config{
 				RepoRoot: root, Addr: addr, RIEPath: rie, Keep: keep,
-				Out: out, Terminal: sandbox.IsTerminal(out), StepTimeout: timeout,
+				Out: out, Terminal: progress.IsTerminal(out), StepTimeout: timeout,
 			})
 		},
 	}

@@ -3,6 +3,7 @@
 package gc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ type options struct {
 	local, dryRun, force, noLookup                                    bool
 	maxFraction                                                       float64
 	maxAttempts                                                       int
+	warnWithin                                                        time.Duration
 }
 
 // New returns the gc command.
@@ -33,18 +35,22 @@ func New() *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
 		Use:   "gc",
-		Short: "Delete environments whose PR is closed or whose TTL has passed",
+		Short: "Delete environments whose PR is closed or whose TTL has passed (on-demand ones by TTL)",
 		Long: `List the environment files in the manager directory, ask GitHub for each
 PR's state (GITHUB_TOKEN), and delete the files of closed PRs and of
 environments past their expires_at: in the manager repository through the
 update-file-action (--manager-repo OWNER/REPO), or on disk with --local.
+
+On-demand environments (previewctl env create) have no PR: they are
+deleted once past their expires_at, and each one kept that expires within
+--warn-within gets a warning line.
 
 A pass refuses to delete more than --max-fraction of all environments
 (unreadable files count towards the total) unless --force: an empty or
 broken listing, a failing API or a wrong clock never means "destroy
 everything". Progress goes to stderr; the deleted (or, with --dry-run, the
 doomed) file names go to stdout.`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd, o) },
 	}
 	cmdutil.InvalidFlags(cmd)
@@ -61,6 +67,7 @@ doomed) file names go to stdout.`,
 	f.BoolVar(&o.force, "force", false, "delete even beyond --max-fraction")
 	f.Float64Var(&o.maxFraction, "max-fraction", gcpkg.DefaultMaxFraction, "largest share of all environments one pass may delete")
 	f.IntVar(&o.maxAttempts, "max-attempts", 0, "attempts per deletion on conflicts (0: the update-file-action default)")
+	f.DurationVar(&o.warnWithin, "warn-within", 24*time.Hour, "warn about on-demand environments that expire within this long (0: never)")
 	f.StringVar(&o.now, "now", "", "judge expiry as of this RFC 3339 time")
 	_ = f.MarkHidden("now")
 	return cmd
@@ -85,8 +92,35 @@ func run(cmd *cobra.Command, o *options) error {
 		}
 		now = t
 	}
+	if o.local && o.managerRepo != "" {
+		return cmdutil.Invalid(fmt.Errorf("--local and --manager-repo %q exclude each other: delete on disk or in the manager repository", o.managerRepo))
+	}
 	if !o.local && o.managerRepo == "" && !o.dryRun {
 		return cmdutil.Invalid(errors.New("invalid manager-repo \"\": pass --manager-repo OWNER/REPO, or --local"))
+	}
+	// Ignoring these without --manager-repo would let a run delete on disk
+	// when its caller meant a branch of the manager repository.
+	for _, name := range []string{"branch", "manager-path", "max-attempts"} {
+		if fl := cmd.Flags().Lookup(name); fl.Changed && o.managerRepo == "" {
+			return cmdutil.Invalid(fmt.Errorf("--%s %q applies only with --manager-repo", name, fl.Value.String()))
+		}
+	}
+	if o.warnWithin < 0 {
+		return cmdutil.Invalid(fmt.Errorf("invalid warn-within %s: want a positive duration, or 0 for no warnings", o.warnWithin))
+	}
+	if o.maxAttempts < 0 || o.maxAttempts > 100 {
+		return cmdutil.Invalid(fmt.Errorf("invalid max-attempts %d: want 1 to 100, or 0 for the default", o.maxAttempts))
+	}
+	var owner, repo string
+	if o.managerRepo != "" {
+		var ok bool
+		owner, repo, ok = strings.Cut(o.managerRepo, "/")
+		if !ok {
+			return cmdutil.Invalid(fmt.Errorf("invalid manager-repo %q: want OWNER/REPO", o.managerRepo))
+		}
+		if err := cmp.Or(envfile.ValidateOwner(owner), envfile.ValidateRepo(repo)); err != nil {
+			return cmdutil.Invalid(fmt.Errorf("invalid manager-repo %q: %w", o.managerRepo, err))
+		}
 	}
 	mdir, _, err := managerdir.Resolve(o.managerDir, ".")
 	if err != nil {
@@ -97,17 +131,13 @@ func run(cmd *cobra.Command, o *options) error {
 	if err != nil {
 		return cmdutil.Invalid(err)
 	}
-	opts := gcpkg.Options{Now: now, DryRun: o.dryRun, Force: o.force, MaxFraction: o.maxFraction, Progress: cmd.ErrOrStderr()}
+	opts := gcpkg.Options{Now: now, DryRun: o.dryRun, Force: o.force, MaxFraction: o.maxFraction, WarnWithin: o.warnWithin, Progress: cmd.ErrOrStderr()}
 	if !o.noLookup {
 		opts.Lookup = prstate.GitHub{Client: client}
 	}
 	if o.local {
 		opts.Deleter = gcpkg.LocalDeleter{ManagerDir: mdir}
 	} else if o.managerRepo != "" {
-		owner, repo, ok := strings.Cut(o.managerRepo, "/")
-		if !ok || envfile.ValidateOwner(owner) != nil || envfile.ValidateRepo(repo) != nil {
-			return cmdutil.Invalid(fmt.Errorf("invalid manager-repo %q: want OWNER/REPO", o.managerRepo))
-		}
 		opts.Deleter = gcpkg.RepoDeleter{Client: client, Owner: owner, Repo: repo, Branch: o.branch, PathPrefix: o.pathPrefix, MaxAttempts: o.maxAttempts}
 	}
 

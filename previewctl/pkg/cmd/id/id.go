@@ -21,7 +21,7 @@ func New() *cobra.Command {
 		Long: `Print the environment ID of a pull request and a newline: the first 8 hex
 characters of sha256(lower(OWNER) + "/" + lower(REPO) + "#" + N), the same as
   printf '%s' 'acme/shop#42' | sha256sum | cut -c1-8`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("pr") {
 				return cmdutil.Invalid(errors.New("invalid pr: --pr is required"))
@@ -38,6 +38,6 @@ characters of sha256(lower(OWNER) + "/" + lower(REPO) + "#" + N), the same as
 	cmdutil.InvalidFlags(cmd)
 	cmd.Flags().StringVar(&owner, "owner", "", "owner of the PR's base repository")
 	cmd.Flags().StringVar(&repo, "repo", "", "the PR's base repository")
-	cmd.Flags().IntVar(&pr, "pr", 0, "pull request number")
+	cmdutil.PRFlag(cmd, &pr, "pr", "pull request number (decimal)")
 	return cmd
 }

@@ -23,7 +23,7 @@ func New() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List the environments in the manager directory",
-		Args:  cobra.NoArgs,
+		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mdir, _, err := managerdir.Resolve(managerDir, ".")
 			if err != nil {
@@ -81,7 +81,7 @@ func Table(w io.Writer, envs []envfile.Environment, now time.Time) error {
 		if !now.Before(e.ExpiresAt) {
 			expires = "expired " + Human(now.Sub(e.ExpiresAt)) + " ago"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s/%s#%d\t%s\t%s\t%s\t%s\n", e.ID, e.Service, e.Owner, e.Repo, e.PR, code, e.InfraBranch, Human(now.Sub(e.CreatedAt)), expires)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Service, e.Subject(), code, e.InfraBranch, Human(now.Sub(e.CreatedAt)), expires)
 	}
 	if err := tw.Flush(); err != nil {
 		return errors.Join(errors.New("writing table"), err)

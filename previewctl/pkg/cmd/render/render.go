@@ -40,7 +40,7 @@ against manager/SERVICE/template's variables, an ID collision with another
 PR is refused, and a PR's existing created_at is kept. --event reads owner,
 repo, number, head sha (code version) and head ref (infra branch) from a
 GitHub pull_request payload; flags given explicitly win over the event.`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd, o) },
 	}
 	cmdutil.InvalidFlags(cmd)
@@ -48,13 +48,13 @@ GitHub pull_request payload; flags given explicitly win over the event.`,
 	f.StringVar(&o.service, "service", "", "service name (a DNS label), e.g. hello-service")
 	f.StringVar(&o.owner, "owner", "", "owner of the PR's base repository")
 	f.StringVar(&o.repo, "repo", "", "the PR's base repository")
-	f.IntVar(&o.pr, "pr", 0, "pull request number")
+	cmdutil.PRFlag(cmd, &o.pr, "pr", "pull request number (decimal)")
 	f.StringVar(&o.codeVersion, "code-version", "", `40-hex commit sha of the artifact, or "latest"`)
 	f.StringVar(&o.infraBranch, "infra-branch", "", "branch whose infra/ the environment's stack runs")
 	f.StringVar(&o.event, "event", "", "GitHub pull_request event payload (JSON file)")
 	f.StringVar(&o.managerDir, "manager-dir", "", "manager directory (default: manager/ at the repository root)")
 	f.BoolVar(&o.write, "write", false, "write into MANAGER/SERVICE/environments/ (atomically) instead of stdout")
-	f.DurationVar(&o.ttl, "ttl", envfile.DefaultTTL, "time until the environment expires; each render renews it")
+	cmdutil.TTLFlag(cmd, &o.ttl, "ttl", envfile.DefaultTTL, fmt.Sprintf("time until the environment expires (at most %d days); each render renews it", envfile.MaxTTL/(24*time.Hour)))
 	f.StringVar(&o.githubOutput, "github-output", "", "append id, module, file, path to this file in $GITHUB_OUTPUT form")
 	f.StringVar(&o.now, "now", "", "render as of this RFC 3339 time (for reproducible output)")
 	_ = f.MarkHidden("now")
@@ -93,8 +93,16 @@ func run(cmd *cobra.Command, o *options) error {
 	default:
 		prepared, err := envfile.Prepare(mdir, e)
 		switch {
-		case errors.Is(err, envfile.ErrNoTemplate) && !explicit && !o.write:
+		case errors.Is(err, envfile.ErrNoTemplate) && !explicit && !o.write && !isDir(mdir):
+			// A repository without a manager directory is not this
+			// project's checkout: as outside any repository, nothing to
+			// check against.
 			fmt.Fprintf(stderr, "previewctl: note: %v; template and collisions not checked\n", err)
+		case errors.Is(err, envfile.ErrNoTemplate):
+			// With the manager directory at hand, a service without a
+			// template is a typo or a service that does not exist: its
+			// file would be a module no plan can instantiate.
+			return cmdutil.Invalid(&envfile.FieldError{Field: "service", Value: e.Service, Reason: err.Error()})
 		case err != nil:
 			return err
 		default:
@@ -121,6 +129,11 @@ func run(cmd *cobra.Command, o *options) error {
 	}
 	_, err = cmd.OutOrStdout().Write(src)
 	return err
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // fromEvent fills the fields the user did not pass from the event payload.

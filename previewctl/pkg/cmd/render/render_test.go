@@ -93,8 +93,9 @@ func TestRenderRefusals(t *testing.T) {
 		{"--service", "../x", `previewctl: invalid service "../x": must be a DNS label: lowercase letters, digits and inner hyphens`},
 		{"--service", "<unset>", `previewctl: invalid service "": --service is required`},
 		{"--code-version", "main", `previewctl: invalid code-version "main": must be a 40-character lowercase hex commit sha or "latest"`},
-		{"--pr", "-1", `previewctl: invalid pr "-1": must be a positive pull request number`},
-		{"--pr", "1e3", `previewctl: invalid argument "1e3" for "--pr" flag: must be an integer`},
+		{"--pr", "-1", `previewctl: invalid argument "-1" for "--pr" flag: must be a decimal integer without sign or leading zeros`},
+		{"--pr", "1e3", `previewctl: invalid argument "1e3" for "--pr" flag: must be a decimal integer without sign or leading zeros`},
+		{"--pr", "0", `previewctl: invalid argument "0" for "--pr" flag: must be a positive pull request number`},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			for _, extra := range [][]string{nil, {"--write"}} {
@@ -174,9 +175,10 @@ func TestRenderTemplateMismatch(t *testing.T) {
 	if r.Code != 1 || r.Stdout != "" || !strings.Contains(r.Stderr, "argument infra_branch is not a variable of the template") {
 		t.Errorf("code %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
-	// An explicit manager dir without the service's template is an error too.
+	// An explicit manager dir without the service's template is refused
+	// input too (TestRenderUnknownService has the implicit one).
 	r = cmdtest.Run(t, root, append(args("--service", "other"), "--manager-dir", filepath.Join(root, "manager"))...)
-	if r.Code != 1 || !strings.Contains(r.Stderr, "no template") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, `invalid service "other": no template at `) {
 		t.Errorf("missing template: code %d stderr %q", r.Code, r.Stderr)
 	}
 }

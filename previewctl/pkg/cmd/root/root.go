@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"preview-environments/previewctl/pkg/cmd/demo"
+	"preview-environments/previewctl/pkg/cmd/env"
 	"preview-environments/previewctl/pkg/cmd/gc"
 	"preview-environments/previewctl/pkg/cmd/id"
 	"preview-environments/previewctl/pkg/cmd/ls"
@@ -39,8 +40,10 @@ func New() *cobra.Command {
 	cmd.AddCommand(render.New())
 	cmd.AddCommand(ls.New())
 	cmd.AddCommand(gc.New())
+	cmd.AddCommand(env.New())
 	cmd.AddCommand(wait.New())
 	cmd.AddCommand(demo.New())
+	cmdutil.UsageErrors(cmd)
 	return cmd
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"preview-environments/previewctl/pkg/cmdutil"
+	"preview-environments/previewctl/pkg/envfile"
 	sb "preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/platform"
@@ -110,14 +110,6 @@ func readLocal(path string) (string, error) {
 	return string(b), nil
 }
 
-// noArgs refuses arguments as invalid input (exit 2).
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) != 0 {
-		return cmdutil.Invalid(fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args))
-	}
-	return nil
-}
-
 // oneArg refuses a wrong argument count as invalid input (exit 2).
 func oneArg(cmd *cobra.Command, args []string) error {
 	if len(args) != 1 {
@@ -126,12 +118,35 @@ func oneArg(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// prNumber reads a PR number argument in envfile.ParsePR's decimal form
+// only: strconv.Atoi would take "+5" and "010" for PRs 5 and 10.
 func prNumber(arg string) (int, error) {
-	n, err := strconv.Atoi(arg)
-	if err != nil || n <= 0 {
-		return 0, cmdutil.Invalid(fmt.Errorf("PR number %q: want a positive integer", arg))
+	n, err := envfile.ParsePR(arg)
+	if err != nil {
+		return 0, cmdutil.Invalid(fmt.Errorf("PR number %q: want a positive decimal integer without sign or leading zeros", arg))
 	}
 	return n, nil
+}
+
+// answer is the body the pr and status commands share: one call to the
+// running sandbox's API, then its answer on stdout.
+func answer[T any](cmd *cobra.Command, c *client, asJSON bool, method, path string, body any, lines func(io.Writer, T) error) error {
+	var v T
+	raw, err := c.do(cmd.Context(), method, path, body, &v)
+	if err != nil {
+		return err
+	}
+	return emit(cmd.OutOrStdout(), asJSON, raw, func(out io.Writer) error { return lines(out, v) })
+}
+
+// emit prints an answer: with --json the JSON itself, as the API sent it
+// (scripts get every field in the API's shape), else as lines for people.
+func emit(out io.Writer, asJSON bool, raw []byte, lines func(io.Writer) error) error {
+	if asJSON {
+		_, err := out.Write(raw)
+		return err
+	}
+	return lines(out)
 }
 
 // prRequest is the body of POST /api/prs and /api/prs/{n}/commits.
@@ -181,7 +196,7 @@ func newPROpen(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "open --branch B [--title T] [--set PATH=CONTENT]... [--file PATH=LOCALFILE]... [--delete PATH]...",
 		Short: "Commit the changes on a new branch B and open a PR from it into main",
-		Args:  noArgs,
+		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if branch == "" {
 				return cmdutil.Invalid(fmt.Errorf("--branch is required"))
@@ -208,13 +223,11 @@ func newPROpen(client func() *client) *cobra.Command {
 					return fmt.Errorf("--branch %q already has open PR #%d: push to it with `previewctl sandbox pr push %d`", branch, pr.Number, pr.Number)
 				}
 			}
-			var pr githost.PR
-			if _, err := c.do(cmd.Context(), http.MethodPost, "/api/prs", prRequest{Branch: branch, Title: title, Files: ch}, &pr); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d opened from %s at %s (%d file(s)); follow it with: previewctl sandbox pr show %d\n",
-				pr.Number, pr.HeadRef, pr.HeadSHA, len(ch), pr.Number)
-			return waitLive(cmd, c, pr, files.wait)
+			return answer(cmd, c, false, http.MethodPost, "/api/prs", prRequest{Branch: branch, Title: title, Files: ch}, func(out io.Writer, pr githost.PR) error {
+				fmt.Fprintf(out, "PR #%d opened from %s at %s (%d file(s)); follow it with: previewctl sandbox pr show %d\n",
+					pr.Number, pr.HeadRef, pr.HeadSHA, len(ch), pr.Number)
+				return waitLive(cmd, c, pr, files.wait)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&branch, "branch", "", "the new branch to commit to and open the PR from (required)")
@@ -243,12 +256,10 @@ func newPRPush(client func() *client) *cobra.Command {
 				return err
 			}
 			c := client()
-			var pr githost.PR
-			if _, err := c.do(cmd.Context(), http.MethodPost, fmt.Sprintf("/api/prs/%d/commits", n), prRequest{Message: message, Files: ch}, &pr); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d: pushed %s to %s (%d file(s))\n", pr.Number, pr.HeadSHA, pr.HeadRef, len(ch))
-			return waitLive(cmd, c, pr, files.wait)
+			return answer(cmd, c, false, http.MethodPost, fmt.Sprintf("/api/prs/%d/commits", n), prRequest{Message: message, Files: ch}, func(out io.Writer, pr githost.PR) error {
+				fmt.Fprintf(out, "PR #%d: pushed %s to %s (%d file(s))\n", pr.Number, pr.HeadSHA, pr.HeadRef, len(ch))
+				return waitLive(cmd, c, pr, files.wait)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&message, "message", "", "the commit message (default \"Update\")")
@@ -266,12 +277,26 @@ func newPRClose(client func() *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var pr githost.PR
-			if _, err := client().do(cmd.Context(), http.MethodPost, fmt.Sprintf("/api/prs/%d/close", n), struct{}{}, &pr); err != nil {
+			c := client()
+			// Closing a closed PR changes nothing and starts no destroy, so
+			// it must not say one is under way (nor fail: like gh pr close,
+			// the PR ends up closed either way).
+			var d prDetail
+			if _, err := c.do(cmd.Context(), http.MethodGet, fmt.Sprintf("/api/prs/%d", n), nil, &d); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "PR #%d closed; its preview is being destroyed (previewctl sandbox pr show %d)\n", pr.Number, pr.Number)
-			return nil
+			if d.State == githost.StateClosed {
+				preview := "no preview"
+				if d.Preview != nil {
+					preview = "preview " + d.Preview.State
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "PR #%d is already closed (%s); nothing to do\n", n, preview)
+				return err
+			}
+			return answer(cmd, c, false, http.MethodPost, fmt.Sprintf("/api/prs/%d/close", n), struct{}{}, func(out io.Writer, pr githost.PR) error {
+				_, err := fmt.Fprintf(out, "PR #%d closed; its preview is being destroyed (previewctl sandbox pr show %d)\n", pr.Number, pr.Number)
+				return err
+			})
 		},
 	}
 }
@@ -281,25 +306,17 @@ func newPRList(client func() *client) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List PRs with their preview's state and URL",
-		Args:  noArgs,
+		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var prs []platform.PRView
-			raw, err := client().do(cmd.Context(), http.MethodGet, "/api/prs", nil, &prs)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				_, err := out.Write(raw)
-				return err
-			}
-			if len(prs) == 0 {
-				fmt.Fprintln(out, "no pull requests")
-			}
-			for _, pr := range prs {
-				fmt.Fprintln(out, prLine(pr))
-			}
-			return nil
+			return answer(cmd, client(), asJSON, http.MethodGet, "/api/prs", nil, func(out io.Writer, prs []platform.PRView) error {
+				if len(prs) == 0 {
+					fmt.Fprintln(out, "no pull requests")
+				}
+				for _, pr := range prs {
+					fmt.Fprintln(out, prLine(pr))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -317,18 +334,10 @@ func newPRShow(client func() *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var d prDetail
-			raw, err := client().do(cmd.Context(), http.MethodGet, fmt.Sprintf("/api/prs/%d", n), nil, &d)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				_, err := out.Write(raw)
-				return err
-			}
-			printPR(out, d)
-			return nil
+			return answer(cmd, client(), asJSON, http.MethodGet, fmt.Sprintf("/api/prs/%d", n), nil, func(out io.Writer, d prDetail) error {
+				printPR(out, d)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

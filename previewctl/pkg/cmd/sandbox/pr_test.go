@@ -17,6 +17,7 @@ import (
 
 	"preview-environments/previewctl/pkg/cmd/root"
 	"preview-environments/previewctl/pkg/cmd/sandbox"
+	"preview-environments/previewctl/pkg/cmdutil"
 	"preview-environments/previewctl/pkg/sandbox/platform"
 )
 
@@ -110,7 +111,7 @@ func TestPRInputRefused(t *testing.T) {
 // it cleanly with no emulator left.
 func TestUpAndPRCommands(t *testing.T) {
 	repo := repoRoot(t)
-	rie, err := sandbox.FindRIE(repo)
+	rie, err := cmdutil.FindRIE(repo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,22 +1,19 @@
 // Package sandbox is `previewctl sandbox`: up (host the whole platform on
 // loopback: data plane, GitHub and Spacelift stand-ins, the CI steps),
-// status (what a running one serves) and pr (drive its pull requests).
+// status (what a running one serves), pr (drive its pull requests) and env
+// (its on-demand environments).
 package sandbox
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"preview-environments/previewctl/pkg/managerdir"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"preview-environments/previewctl/pkg/cmdutil"
+	"preview-environments/previewctl/pkg/progress"
 	sb "preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/platform"
 )
@@ -27,7 +24,7 @@ func New() *cobra.Command {
 		Use:   "sandbox",
 		Short: "Run the local sandbox (GitHub, Spacelift, S3, Lambda and API Gateway stand-ins on loopback) and drive its PRs",
 	}
-	cmd.AddCommand(newUp(), newStatus(), newPR())
+	cmd.AddCommand(newUp(), newStatus(), newPR(), newEnv())
 	return cmd
 }
 
@@ -42,7 +39,7 @@ stand-in, starts the Spacelift stand-in (manager stack, push and trigger
 policies) and the data plane, builds latest.zip, and serves everything on one
 loopback address until SIGINT or SIGTERM. Drive it with
 ` + "`previewctl sandbox pr ...`" + ` and look at it with ` + "`previewctl sandbox status`" + `.`,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
 				return cmdutil.Invalid(err)
@@ -50,14 +47,14 @@ loopback address until SIGINT or SIGTERM. Drive it with
 			if wait <= 0 {
 				return cmdutil.Invalid(fmt.Errorf("--wait-timeout %s: want a positive duration", wait))
 			}
-			root, err := RepoRoot()
+			root, err := cmdutil.RepoRoot()
 			if err != nil {
 				return err
 			}
 			if data == "" {
 				data = filepath.Join(root, ".sandbox")
 			}
-			rie, err := FindRIE(root)
+			rie, err := cmdutil.FindRIE(root)
 			if err != nil {
 				return err
 			}
@@ -66,7 +63,7 @@ loopback address until SIGINT or SIGTERM. Drive it with
 			p, err := platform.Open(cmd.Context(), platform.Config{
 				Sandbox: sb.Config{
 					Addr: addr, DataDir: data, Bucket: bucket, IdleTimeout: idle, RIEPath: rie,
-					Progress: stderr, Verbose: IsTerminal(stderr), Log: log,
+					Progress: stderr, Verbose: progress.IsTerminal(stderr), Log: log,
 				},
 				RepoRoot: root, WaitTimeout: wait, Progress: stderr, Log: log,
 			})
@@ -88,38 +85,4 @@ loopback address until SIGINT or SIGTERM. Drive it with
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 5*time.Minute, "stop a function's emulator after it has been idle this long")
 	cmd.Flags().DurationVar(&wait, "wait-timeout", 2*time.Minute, "how long a preview may take to serve its PR head before it is marked failed")
 	return cmd
-}
-
-// FindRIE finds aws-lambda-rie in PATH or the repository's bin/: make puts
-// bin/ on PATH, a person running bin/previewctl may not have.
-func FindRIE(root string) (string, error) {
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(root, "bin", "aws-lambda-rie")
-	if _, err := os.Stat(p); err != nil {
-		return "", errors.New("aws-lambda-rie not found in PATH or bin/: run make tools")
-	}
-	return p, nil
-}
-
-// RepoRoot walks up from the working directory to the folder holding go.work
-// (the monorepo root): the tree the sandbox imports as main, and where the
-// default data directory lives.
-func RepoRoot() (string, error) {
-	root, err := managerdir.FindRoot(".")
-	if err != nil {
-		return "", fmt.Errorf("%w: run previewctl inside the preview-environments checkout", err)
-	}
-	return root, nil
-}
-
-// IsTerminal reports whether w is a terminal (progress gets friendlier).
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -106,7 +106,7 @@ func newStatus() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what a running sandbox serves: stacks and their last run, recent runs, environments and URLs, PRs and previews",
-		Args:  noArgs,
+		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
 				return cmdutil.Invalid(err)
@@ -120,14 +120,15 @@ func newStatus() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+			// Status assembles several answers, so its JSON is its own.
+			raw, err := json.MarshalIndent(v, "", "  ")
+			if err != nil {
+				return err
 			}
-			printStatus(out, v, time.Now())
-			return nil
+			return emit(cmd.OutOrStdout(), asJSON, append(raw, '\n'), func(out io.Writer) error {
+				printStatus(out, v, time.Now())
+				return nil
+			})
 		},
 	}
 	cmdutil.InvalidFlags(cmd)

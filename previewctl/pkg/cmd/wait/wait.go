@@ -31,7 +31,7 @@ exit 0. Progress goes to stderr: on a terminal one status line updated on
 every attempt; elsewhere (CI logs) a line only when the answer changes, and
 a last line with how long it took. On timeout exit 1 and print the last
 response.`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, err := url.Parse(rawURL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

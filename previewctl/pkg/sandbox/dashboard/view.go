@@ -161,11 +161,11 @@ func (v *View) addErr(what string, err error) {
 
 func (d *Dashboard) runView(ctx context.Context, v *View, r spacelift.Run) RunView {
 	rv := RunView{Run: r}
-	logs, err := d.src.Engine.Logs(ctx, r.ID)
+	n, err := d.src.Engine.LogLines(ctx, r.ID)
 	if err != nil {
 		v.addErr("log of run "+r.ID, err)
 	}
-	rv.LogLines = len(logs)
+	rv.LogLines = n
 	return rv
 }
 

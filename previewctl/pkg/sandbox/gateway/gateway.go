@@ -9,6 +9,11 @@
 //     (what a REST API answers for an undefined resource or method)
 //   - function error, crash or malformed response: 502 {"message":"Internal server error"}
 //   - function timeout: 504 {"message":"Endpoint request timed out"}
+//   - a body over 10 MB, or a proxy event over Lambda's 6 MB invocation limit
+//     (headers and a binary body's base64 included): 413 {"message":"Request Too Long..."}
+//
+// Hosts registered as custom domain names through the API Gateway model
+// (resolver.go) are resolved through it first; see Site.
 package gateway
 
 import (
@@ -37,6 +42,12 @@ import (
 
 // MaxBodyBytes is API Gateway's payload limit (10 MB).
 const MaxBodyBytes = 10 << 20
+
+// MaxEventBytes is Lambda's limit on a synchronous invocation's payload (6 MB):
+// the proxy event, so headers and a binary body's base64 count too. A body
+// under MaxBodyBytes can still produce a bigger event; the emulator would
+// refuse it and the caller would see a 502 that blames the function.
+const MaxEventBytes = 6 << 20
 
 // Invoker runs a function by name (the environment ID); *lambda.Manager is one.
 type Invoker interface {
@@ -96,6 +107,7 @@ type Gateway struct {
 	log       *slog.Logger
 	mu        sync.Mutex // serialises writers
 	table     atomic.Pointer[map[string]*Environment]
+	sites     atomic.Pointer[map[string]*Site] // custom domain names (resolver.go)
 	seq       atomic.Uint64
 	ridPrefix string
 }
@@ -110,6 +122,8 @@ func New(inv Invoker, log *slog.Logger) *Gateway {
 	g := &Gateway{inv: inv, log: log, ridPrefix: hex.EncodeToString(b[:])}
 	empty := map[string]*Environment{}
 	g.table.Store(&empty)
+	noSites := map[string]*Site{}
+	g.sites.Store(&noSites)
 	return g
 }
 
@@ -184,6 +198,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := g.requestID()
 	// Canonical key, assigned directly: Set would canonicalise on every request.
 	w.Header()["X-Amzn-Requestid"] = []string{rid}
+	if site := g.site(r.Host); site != nil {
+		g.serveSite(w, r, site, rid, start)
+		return
+	}
 	id, service, ok := ParseHost(r.Host)
 	if !ok {
 		writeMessage(w, http.StatusNotFound, fmt.Sprintf("host %q is not <id>.<service>.localhost", r.Host))
@@ -214,6 +232,33 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusForbidden, "Missing Authentication Token")
 		return
 	}
+	g.proxy(w, r, rid, start, route, params, &proxyTarget{stage: env.ID, function: env.Function, env: env.ID, service: env.Service})
+}
+
+// proxyTarget is where proxy sends a request. A struct rather than a
+// closure and variadic log attributes: those would allocate on every request.
+type proxyTarget struct {
+	stage, function string
+	// env and service name the environment in answers and logs.
+	env, service string
+	// managed is a route of the API Gateway model (resolver.go): a missing
+	// function is then a broken integration (500), as API Gateway answers,
+	// not an unknown environment (404).
+	managed bool
+	domain  string
+}
+
+func (t *proxyTarget) logAttrs() []any {
+	if t.managed {
+		return []any{"env", t.env, "service", t.service, "domain", t.domain, "function", t.function}
+	}
+	return []any{"env", t.env, "service", t.service}
+}
+
+// proxy sends the request to t's function as a proxy event and writes the
+// function's answer.
+func (g *Gateway) proxy(w http.ResponseWriter, r *http.Request, rid string, start time.Time, route *Route, params map[string]string, t *proxyTarget) {
+	stage, function := t.stage, t.function
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		var err error
@@ -223,9 +268,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(body) > MaxEventBytes {
+		// Over the limit whatever its encoding: no need to build the event.
+		g.tooLarge(w, rid, len(body), t)
+		return
+	}
 	// buildEvent's event, encoded without building it (see eventjson.go).
-	payload, buf := marshalRequestEvent(r, route, params, body, env.ID, rid, start)
-	out, err := g.inv.Invoke(r.Context(), env.Function, payload)
+	payload, buf := marshalRequestEvent(r, route, params, body, stage, rid, start)
+	if len(payload) > MaxEventBytes {
+		n := len(payload)
+		release(buf)
+		g.tooLarge(w, rid, n, t)
+		return
+	}
+	out, err := g.inv.Invoke(r.Context(), function, payload)
 	if err == nil {
 		// The emulator answered, so it had read the whole payload (and
 		// net/http's transport waits for its writer after a failed attempt
@@ -236,24 +292,34 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		switch {
 		case errors.Is(err, lambda.ErrTimeout):
-			g.fail(w, env, rid, http.StatusGatewayTimeout, "Endpoint request timed out", err)
+			g.fail(w, rid, http.StatusGatewayTimeout, "Endpoint request timed out", err, t)
+		case errors.Is(err, lambda.ErrNotFound) && t.managed:
+			g.fail(w, rid, http.StatusInternalServerError, "Internal server error", fmt.Errorf("integration's function %s: %w", function, err), t)
 		case errors.Is(err, lambda.ErrNotFound):
-			writeMessage(w, http.StatusNotFound, fmt.Sprintf("no environment %s for service %s", id, service))
+			writeMessage(w, http.StatusNotFound, fmt.Sprintf("no environment %s for service %s", t.env, t.service))
 		case r.Context().Err() != nil:
 			// The client went away; nobody reads this answer.
-			g.log.Info("client gone", "env", env.ID, "request_id", rid, "err", err)
+			g.log.Info("client gone", append(t.logAttrs(), "request_id", rid, "err", err)...)
 		default:
-			g.fail(w, env, rid, http.StatusBadGateway, "Internal server error", err)
+			g.fail(w, rid, http.StatusBadGateway, "Internal server error", err, t)
 		}
 		return
 	}
 	if err := writeResponse(w, out); err != nil {
-		g.fail(w, env, rid, http.StatusBadGateway, "Internal server error", err)
+		g.fail(w, rid, http.StatusBadGateway, "Internal server error", err, t)
 	}
 }
 
-func (g *Gateway) fail(w http.ResponseWriter, env *Environment, rid string, status int, msg string, err error) {
-	g.log.Error("gateway: integration failed", "env", env.ID, "service", env.Service, "request_id", rid, "status", status, "err", err)
+// tooLarge answers 413 for an event (or a body, which is at least as big)
+// of n bytes over Lambda's invocation limit.
+func (g *Gateway) tooLarge(w http.ResponseWriter, rid string, n int, t *proxyTarget) {
+	g.log.Warn("gateway: request over Lambda's payload limit", append(t.logAttrs(), "request_id", rid, "event_bytes", n, "limit", MaxEventBytes)...)
+	writeMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+		"Request Too Long: the Lambda proxy event would be over Lambda's %d-byte invocation payload limit (at least %d bytes; a binary body counts base64-encoded)", MaxEventBytes, n))
+}
+
+func (g *Gateway) fail(w http.ResponseWriter, rid string, status int, msg string, err error, t *proxyTarget) {
+	g.log.Error("gateway: integration failed", append(t.logAttrs(), "request_id", rid, "status", status, "err", err)...)
 	writeMessage(w, status, msg)
 }
 

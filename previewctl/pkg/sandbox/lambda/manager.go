@@ -55,6 +55,11 @@ type Spec struct {
 	Timeout time.Duration `json:"timeout"`
 	// PoolSize bounds concurrent emulators (Lambda's reserved concurrency).
 	PoolSize int `json:"pool_size"`
+	// Handler and MemoryMB reach the runtime as Lambda passes them (_HANDLER,
+	// AWS_LAMBDA_FUNCTION_MEMORY_SIZE); the emulator enforces no memory cap.
+	// Empty/zero passes neither (the direct data-plane API sets neither).
+	Handler  string `json:"handler,omitempty"`
+	MemoryMB int    `json:"memory_mb,omitempty"`
 }
 
 var (
@@ -65,7 +70,7 @@ var (
 )
 
 // Lambda reserves these; a function may not set them.
-var reservedEnv = map[string]bool{"_HANDLER": true, "AWS_REGION": true, "AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_FUNCTION_TIMEOUT": true}
+var reservedEnv = map[string]bool{"_HANDLER": true, "AWS_REGION": true, "AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_FUNCTION_TIMEOUT": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true}
 
 // Normalize fills defaults and validates s; errors name the field.
 func (s *Spec) Normalize() error {
@@ -437,6 +442,12 @@ func (m *Manager) launch(ctx context.Context, f *Function) (Process, error) {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int((f.Spec.Timeout+time.Second-1)/time.Second)),
 		"AWS_REGION=us-east-1",
 		"LAMBDA_TASK_ROOT=" + f.dir,
+	}
+	if f.Spec.Handler != "" {
+		env = append(env, "_HANDLER="+f.Spec.Handler)
+	}
+	if f.Spec.MemoryMB > 0 {
+		env = append(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.Spec.MemoryMB))
 	}
 	keys := make([]string, 0, len(f.Spec.Env))
 	for k := range f.Spec.Env {

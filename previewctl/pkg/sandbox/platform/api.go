@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
+	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/previewctl/pkg/sandbox/githost"
 )
 
@@ -188,12 +188,14 @@ func (p *Platform) mountAPI() {
 		pr, err := p.ClosePR(r.Context(), n)
 		reply(w, pr, err)
 	}))
+	p.mountOnDemand() // GET/POST /api/ondemand, POST /api/ondemand/{name}/extend, DELETE /api/ondemand/{name} (ondemand.go)
 }
 
 func number(w http.ResponseWriter, r *http.Request) (int, bool) {
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n <= 0 {
-		replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("PR number %q: want a positive integer", r.PathValue("n")))
+	// The CLI's rule: Atoi would take "+5" and "010" for PRs 5 and 10.
+	n, err := envfile.ParsePR(r.PathValue("n"))
+	if err != nil {
+		replyStatus(w, http.StatusBadRequest, nil, fmt.Errorf("PR number %q: want a positive decimal integer without sign or leading zeros", r.PathValue("n")))
 		return 0, false
 	}
 	return n, true

@@ -88,14 +88,27 @@ type ci struct {
 	db   *sql.DB
 	http *http.Client
 
-	mu   sync.Mutex
-	jobs map[int]*job // per PR: GitHub's concurrency group with cancel-in-progress
-	wg   sync.WaitGroup
+	mu      sync.Mutex
+	jobs    map[int]*job // per PR: GitHub's concurrency group with cancel-in-progress
+	wg      sync.WaitGroup
+	closing bool // wait has begun: events start nothing more
 }
 
 type job struct {
 	mu     sync.Mutex
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
+}
+
+// errSuperseded is why a job is canceled when a newer event for its PR
+// arrives; any other cancellation is the sandbox stopping.
+var errSuperseded = errors.New("a newer event for this PR took over")
+
+// canceled says why a step's context ended, for the PR's CI log.
+func canceled(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errSuperseded) {
+		return errSuperseded.Error()
+	}
+	return "the sandbox is stopping; the next start resumes it"
 }
 
 func newCI(ctx context.Context, p *Platform, gh *github.Client, s3c *s3.Client) (*ci, error) {
@@ -124,7 +137,27 @@ func LocalhostClient(addr string) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
-func (c *ci) wait() { c.wg.Wait() }
+func (c *ci) wait() {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// spawn runs fn on a goroutine that wait waits for, unless wait has begun
+// (a WaitGroup must not grow while it is waited on).
+func (c *ci) spawn(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+}
 
 func (c *ci) logf(ctx context.Context, number int, format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
@@ -144,13 +177,11 @@ func (c *ci) handle(ctx context.Context, ev githost.Event) {
 	switch {
 	case ev.Type == githost.EventPush && ev.Push != nil && ev.Push.Branch == DefaultBranch && touches(ev.Push.Files, "service/"):
 		// package.yml on the default branch: refresh latest.zip.
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
+		c.spawn(func() {
 			if err := c.buildLatest(ctx, ev.Push.After); err != nil && ctx.Err() == nil {
 				c.p.cfg.Log.Error("build latest", "err", err)
 			}
-		}()
+		})
 	case ev.Type == githost.EventPullRequest && ev.PullRequest != nil:
 		pr := ev.PullRequest.PR
 		files := ev.PullRequest.Files
@@ -173,19 +204,17 @@ func (c *ci) run(ctx context.Context, number int, fn func(context.Context)) {
 		c.jobs[number] = j
 	}
 	c.mu.Unlock()
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
+	c.spawn(func() {
 		c.mu.Lock()
 		if j.cancel != nil {
-			j.cancel()
+			j.cancel(errSuperseded)
 		}
-		jctx, cancel := context.WithCancel(ctx)
+		jctx, cancel := context.WithCancelCause(ctx)
 		j.cancel = cancel
 		c.mu.Unlock()
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		defer cancel()
+		defer cancel(nil)
 		// Jobs start once latest.zip exists and the HTTP endpoints answer.
 		select {
 		case <-c.p.ready:
@@ -193,7 +222,7 @@ func (c *ci) run(ctx context.Context, number int, fn func(context.Context)) {
 			return
 		}
 		fn(jctx)
-	}()
+	})
 }
 
 func touches(files []string, prefix string) bool {
@@ -227,7 +256,7 @@ func (c *ci) preview(ctx context.Context, pr githost.PR, files []string) {
 	c.logf(ctx, pr.Number, "preview: PR #%d at %s: code_version %s, infra branch %s", pr.Number, short(pr.HeadSHA), short(codeVersion), infraBranch)
 	fail := func(step string, err error) {
 		if ctx.Err() != nil {
-			c.logf(ctx, pr.Number, "%s: canceled (a newer event for this PR took over)", step)
+			c.logf(ctx, pr.Number, "%s: canceled (%s)", step, canceled(ctx))
 			return
 		}
 		c.logf(ctx, pr.Number, "%s failed: %v", step, err)
@@ -274,6 +303,12 @@ func (c *ci) destroy(ctx context.Context, pr githost.PR) {
 	res, err := updatefile.Apply(ctx, c.gh, updatefile.Request{Owner: c.p.cfg.Owner, Repo: c.p.cfg.Repo, Branch: DefaultBranch,
 		Path:    "manager/" + c.p.cfg.Service + "/environments/" + envfile.FileName(e),
 		Message: fmt.Sprintf("preview: remove environment %s (PR #%d closed)", id, pr.Number), Delete: true})
+	// A canceled destroy is not a failed one: the preview stays
+	// "destroying", which the next start's reconcile picks up.
+	if err != nil && ctx.Err() != nil {
+		c.logf(ctx, pr.Number, "destroy: canceled (%s)", canceled(ctx))
+		return
+	}
 	if err != nil {
 		c.logf(ctx, pr.Number, "destroy failed: %v", err)
 		c.setPreview(ctx, pr, id, PreviewFailed, "", url, "Removing the environment file failed: "+err.Error())
@@ -293,6 +328,10 @@ func (c *ci) destroy(ctx context.Context, pr githost.PR) {
 		}
 		select {
 		case <-wctx.Done():
+			if ctx.Err() != nil {
+				c.logf(ctx, pr.Number, "destroy: canceled (%s)", canceled(ctx))
+				return
+			}
 			c.setPreview(ctx, pr, id, PreviewFailed, "", url, "The environment still answers after the PR closed")
 			return
 		case <-time.After(50 * time.Millisecond):

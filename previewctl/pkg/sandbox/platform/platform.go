@@ -20,10 +20,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +63,10 @@ type Config struct {
 	// WaitTimeout bounds how long a preview waits for its URL to serve the
 	// PR head before the PR's status says failed.
 	WaitTimeout time.Duration
+	// TofuPath and ProvidersDir locate OpenTofu and the sandbox's
+	// providers; empty looks in PATH, then in RepoRoot/bin.
+	TofuPath     string
+	ProvidersDir string
 	// Progress receives start-up lines (nil discards).
 	Progress io.Writer
 	Log      *slog.Logger
@@ -80,6 +84,8 @@ type Platform struct {
 	cancel context.CancelFunc
 	ready  chan struct{}
 	began  time.Time
+	// halt stops the control plane once, from Serve or Close.
+	halt sync.Once
 }
 
 // Open starts everything but the listener's serving loop (Serve).
@@ -159,19 +165,19 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Engine, err = spacelift.New(ctx, p.SB.DB(), p.Git.Source(), eval, dataPlane{p.SB}, spacelift.Config{
-		Repository: cfg.Owner + "/" + cfg.Repo, DefaultBranch: DefaultBranch, Manager: ManagerStackID,
-		Shared: spacelift.Shared{
-			SpaceID: "root", Repository: cfg.Repo, DomainName: cfg.Service + ".localhost", HostedZoneID: "SANDBOX",
-			CertificateARN: "arn:aws:acm:us-east-1:000000000000:certificate/sandbox", AWSIntegrationID: "sandbox",
-			ArtifactBucket: p.SB.Bucket(), AWSRegion: "us-east-1", OpenTofuVersion: "1.10.6",
-		},
-		Logger: cfg.Log, TempDir: filepath.Join(cfg.Sandbox.DataDir, "tmp"),
-	})
+	tofu, err := findTofu(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.Sandbox.DataDir, "tmp"), 0o755); err != nil {
+		return nil, err
+	}
+	p.Engine, err = spacelift.New(ctx, p.SB.DB(), p.Git.Source(), eval, spacelift.Config{
+		Repository: cfg.Owner + "/" + cfg.Repo, DefaultBranch: DefaultBranch, Manager: ManagerStackID,
+		ManagerEnv: managerEnv(cfg, p.SB.Bucket()), Tofu: tofu, APIURL: p.SB.URL() + SpaceliftPrefix,
+		RunEnv: p.SB.AWSEnv(), Logger: cfg.Log, TempDir: filepath.Join(cfg.Sandbox.DataDir, "tmp"),
+	})
+	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Progress, "sandbox: Spacelift stand-in, manager stack %s, policies compiled (%d ms)\n",
@@ -194,6 +200,7 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	p.SB.Handle(githost.APIPrefix, p.Git.Handler())
 	p.SB.Handle(githost.GitPrefix, p.Git.Handler())
 	p.SB.Handle("/api/spacelift/", http.StripPrefix("/api/spacelift", p.Engine.Handler()))
+	p.SB.Handle(SpaceliftPrefix+"/", http.StripPrefix(SpaceliftPrefix, p.Engine.ProviderHandler()))
 	p.mountAPI()
 	dashboard.New(dashboard.Source{Sandbox: p.SB, Engine: p.Engine, Previews: dashboard.PreviewsFrom(p.Previews), Service: cfg.Service}).Mount(p.SB.Handle)
 
@@ -221,8 +228,12 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 // through the sandbox's own HTTP endpoints (S3, the contents API) run once
 // it answers; Ready is closed after them.
 func (p *Platform) Serve(ctx context.Context) error {
+	// The data plane closes the store as its Serve ends: it may end only
+	// once the CI steps and runs, which write to the store, have stopped.
+	sbCtx, stopSB := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSB()
 	errc := make(chan error, 1)
-	go func() { errc <- p.SB.Serve(ctx) }()
+	go func() { errc <- p.SB.Serve(sbCtx) }()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -239,6 +250,13 @@ func (p *Platform) Serve(ctx context.Context) error {
 		fmt.Fprintf(p.cfg.Progress, "sandbox: ready in %d ms: dashboard and API at %s\n",
 			time.Since(p.began).Milliseconds(), p.SB.URL())
 	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	p.stopControlPlane()
+	stopSB()
 	return <-errc
 }
 
@@ -247,19 +265,7 @@ func (p *Platform) Ready() <-chan struct{} { return p.ready }
 
 // Close stops the control plane, then the data plane.
 func (p *Platform) Close() error {
-	if p.cancel != nil {
-		p.cancel()
-	}
-	for _, s := range p.stop {
-		s()
-	}
-	p.wg.Wait()
-	if p.ci != nil {
-		p.ci.wait()
-	}
-	if p.Engine != nil {
-		p.Engine.Wait()
-	}
+	p.stopControlPlane()
 	var errs []error
 	if p.Git != nil {
 		errs = append(errs, p.Git.Close())
@@ -270,6 +276,26 @@ func (p *Platform) Close() error {
 	return errors.Join(errs...)
 }
 
+// stopControlPlane stops the event subscriptions, CI steps and runs and
+// waits for them; the HTTP endpoints they call keep answering meanwhile.
+func (p *Platform) stopControlPlane() {
+	p.halt.Do(func() {
+		if p.cancel != nil {
+			p.cancel()
+		}
+		for _, s := range p.stop {
+			s()
+		}
+		p.wg.Wait()
+		if p.ci != nil {
+			p.ci.wait()
+		}
+		if p.Engine != nil {
+			p.Engine.Wait()
+		}
+	})
+}
+
 // EnvironmentURL is where an environment answers (with a trailing slash).
 func (p *Platform) EnvironmentURL(id string) string {
 	return sandbox.EnvironmentURL(p.SB.Addr(), id, p.cfg.Service)
@@ -278,28 +304,51 @@ func (p *Platform) EnvironmentURL(id string) string {
 // Config returns the effective configuration.
 func (p *Platform) Config() Config { return p.cfg }
 
-// dataPlane adapts the sandbox's deploy API to the engine's DataPlane.
-type dataPlane struct{ sb *sandbox.Sandbox }
+// SpaceliftPrefix is where the Spacelift stand-in serves its runs: the
+// provider API and the stacks' state.
+const SpaceliftPrefix = "/spacelift"
 
-func (d dataPlane) Deploy(ctx context.Context, f spacelift.Function) error {
-	routes := make([]string, 0, len(f.Routes))
-	for _, r := range f.Routes {
-		routes = append(routes, r.Method+" "+r.Path)
+// managerEnv is what setup/ sets on the manager stack: manager/'s root
+// variables as TF_VAR_*. The sandbox's preview domain is localhost, so an
+// environment is served at <id>.<service>.localhost, where every browser
+// and curl resolve it to loopback.
+func managerEnv(cfg Config, bucket string) map[string]string {
+	return map[string]string{
+		"TF_VAR_service":            cfg.Service,
+		"TF_VAR_preview_domain":     "localhost",
+		"TF_VAR_hosted_zone_id":     "Z0SANDBOX000000000000",
+		"TF_VAR_aws_region":         "us-east-1",
+		"TF_VAR_artifact_bucket":    bucket,
+		"TF_VAR_aws_integration_id": "(set by the engine)",
+		"TF_VAR_repository":         cfg.Repo,
+		"TF_VAR_space_id":           "root",
+		"TF_VAR_opentofu_version":   "1.10.6",
 	}
-	version := strings.TrimSuffix(f.ArtifactKey, ".zip")
-	_, err := d.sb.Deploy(ctx, sandbox.Deployment{ID: f.EnvironmentID, Service: f.Service, Version: version,
-		ArtifactKey: f.ArtifactKey, Env: f.Env, TimeoutSeconds: int(f.Timeout / time.Second), Routes: routes})
-	return err
 }
 
-// Remove is idempotent: an environment whose first run never deployed has
-// nothing to destroy, and that is a successful destroy.
-func (d dataPlane) Remove(ctx context.Context, id string) error {
-	err := d.sb.Remove(ctx, id)
-	if errors.Is(err, sandbox.ErrNoEnvironment) {
-		return nil
+// findTofu locates OpenTofu and the sandbox providers: the configured
+// paths, else PATH, else the repository's bin/ (where make tools puts
+// them).
+func findTofu(cfg Config) (spacelift.Tofu, error) {
+	t := spacelift.Tofu{Path: cfg.TofuPath, ProvidersDir: cfg.ProvidersDir}
+	bin := filepath.Join(cfg.RepoRoot, "bin")
+	if t.Path == "" {
+		if p, err := exec.LookPath("tofu"); err == nil {
+			t.Path = p
+		} else if _, err := os.Stat(filepath.Join(bin, "tofu")); err == nil {
+			t.Path = filepath.Join(bin, "tofu")
+		} else {
+			return t, errors.New("OpenTofu not found in PATH or " + bin + ": run make tools")
+		}
 	}
-	return err
+	if t.ProvidersDir == "" {
+		if p, err := exec.LookPath("terraform-provider-spacelift"); err == nil {
+			t.ProvidersDir = filepath.Dir(p)
+		} else {
+			t.ProvidersDir = bin
+		}
+	}
+	return t, nil
 }
 
 func short(sha string) string {

@@ -639,11 +639,11 @@ func TestMalformedEnvironmentFile(t *testing.T) {
 		out[lineOf(arg)-1] = with
 		return strings.Join(out, "\n")
 	}
-	other, err := envfile.New(DefaultService, DefaultOwner, DefaultRepo, 98, "latest", DefaultBranch, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherBody, err := envfile.Render(other)
+	// The live PR's own file, a second time under PR 99's name: two module
+	// blocks for one environment.
+	livePath := "manager/" + DefaultService + "/environments/" + envfile.FileName(envfile.Environment{Owner: DefaultOwner,
+		Repo: DefaultRepo, PR: pr.Number, ID: live.EnvironmentID})
+	liveFile, err := p.Git.ReadFile(ctx, DefaultOwner, DefaultRepo, DefaultBranch, livePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -658,7 +658,7 @@ func TestMalformedEnvironmentFile(t *testing.T) {
 		{"syntax error", replace("pr_number", "  pr_number = = 99"), lineOf("pr_number")},
 		{"interpolation instead of a literal", replace("code_version", `  code_version = "${file("/etc/passwd")}"`), lineOf("code_version")},
 		{"argument the template does not have", replace("service", `  command = "rm -rf /"`), lineOf("service")},
-		{"contents of another PR under this name", string(otherBody), 1},
+		{"a second file for a live environment", string(liveFile.Content), lineOf("module")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sha, err := p.Git.CommitFiles(ctx, DefaultOwner, DefaultRepo, DefaultBranch, "", map[string][]byte{path: []byte(tc.content)}, "break "+name)
@@ -667,8 +667,10 @@ func TestMalformedEnvironmentFile(t *testing.T) {
 			}
 			r := waitManagerRun(t, p, sha)
 			log := runLog(t, p, r.ID)
-			if r.State != spacelift.StateFailed || !strings.Contains(log, fmt.Sprintf("%s:%d: ", name, tc.line)) {
-				t.Fatalf("manager run %s is %s, want FAILED with %s:%d in its log:\n%s", r.ID, r.State, name, tc.line, log)
+			// tofu's own diagnostic, naming the file and the line.
+			where := fmt.Sprintf("on hello-service/environments/%s line %d", name, tc.line)
+			if r.State != spacelift.StateFailed || !strings.Contains(log, where) {
+				t.Fatalf("manager run %s is %s, want FAILED with %q in its log:\n%s", r.ID, r.State, where, log)
 			}
 			if code, got := get(t, p, live.URL); code != http.StatusOK || !strings.HasPrefix(got, live.Version+": ") {
 				t.Fatalf("live environment after the failed run: GET %s = %d %q, want 200 from %s", live.URL, code, got, live.Version)
@@ -878,16 +880,21 @@ func TestDestructorOrder(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"spacelift_stack_destructor"}
+	// tofu's own order: the destructor first (its deletion ran the destroy),
+	// the stack last, and in between, in whatever order tofu's parallel
+	// walk took them, everything the destroy run needed.
+	var middle []string
 	for range before.Env {
-		want = append(want, "spacelift_environment_variable")
+		middle = append(middle, "spacelift_environment_variable")
 	}
 	for range before.Policies {
-		want = append(want, "spacelift_policy_attachment")
+		middle = append(middle, "spacelift_policy_attachment")
 	}
-	want = append(want, "spacelift_stack")
-	if !slices.Equal(order, want) {
-		t.Fatalf("manager run %s deletes %v, want %v (destructor first, stack last)", manager.ID, order, want)
+	middle = append(middle, "spacelift_aws_integration_attachment")
+	slices.Sort(middle)
+	if len(order) != len(middle)+2 || order[0] != "spacelift_stack_destructor" || order[len(order)-1] != "spacelift_stack" ||
+		!slices.Equal(slices.Sorted(slices.Values(order[1:len(order)-1])), middle) {
+		t.Fatalf("manager run %s deletes %v, want the destructor, then %v in any order, then the stack", manager.ID, order, middle)
 	}
 	if manager.State != spacelift.StateFinished || manager.History[len(manager.History)-1].At.Before(finished.At) {
 		t.Fatalf("manager run %s ended %s at %s, before the destroy run it waits for (%s)", manager.ID, manager.State,

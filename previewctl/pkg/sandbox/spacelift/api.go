@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+
+	"preview-environments/previewctl/internal/sandbox/slapi"
 )
 
 // Stacks lists every stack with its variables and attachments.
@@ -25,6 +28,16 @@ func (e *Engine) Run(ctx context.Context, id string) (Run, error) { return e.st.
 // Logs returns a run's log.
 func (e *Engine) Logs(ctx context.Context, runID string) ([]LogLine, error) {
 	return e.st.logs(ctx, runID)
+}
+
+// LogLines counts a run's log lines without reading them (a manager run
+// over many environments logs tens of thousands).
+func (e *Engine) LogLines(ctx context.Context, runID string) (int, error) {
+	var n int
+	if err := e.st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_run_logs WHERE run_id = ?`, runID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count log lines of run %s: %w", runID, err)
+	}
+	return n, nil
 }
 
 // Evaluations lists the latest policy decisions, newest first.
@@ -106,4 +119,14 @@ func reply(w http.ResponseWriter, v any, err error) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ProviderHandler serves what runs call, at Config.APIURL: the API of the
+// sandbox's terraform-provider-spacelift (slapi) and, under /state/, each
+// stack's OpenTofu state (the http backend).
+func (e *Engine) ProviderHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/state/", e.stateHandler())
+	mux.Handle("/", slapi.NewServer(e))
+	return mux
 }

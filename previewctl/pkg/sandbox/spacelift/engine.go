@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"preview-environments/policies"
+	"preview-environments/previewctl/internal/sandbox/slapi"
 )
 
 // Source reads the sandbox's git host: branch heads and trees at commits.
@@ -33,13 +36,6 @@ type Policies interface {
 	Push(ctx context.Context, in policies.PushInput) (policies.PushDecision, error)
 }
 
-// DataPlane runs what an environment stack emulates (the sandbox's Lambda
-// and API Gateway stand-ins).
-type DataPlane interface {
-	Deploy(ctx context.Context, f Function) error
-	Remove(ctx context.Context, environmentID string) error
-}
-
 // PushEvent is a push to the git host.
 type PushEvent struct {
 	Repository    string
@@ -53,7 +49,7 @@ type PushEvent struct {
 
 // Event tells subscribers (the dashboard) that something changed.
 type Event struct {
-	Kind    string    `json:"kind"` // "run", "stack", "evaluation"
+	Kind    string    `json:"kind"` // "run", "stack", "evaluation", "log"
 	StackID string    `json:"stack_id,omitempty"`
 	RunID   string    `json:"run_id,omitempty"`
 	State   string    `json:"state,omitempty"`
@@ -68,17 +64,27 @@ type Config struct {
 	DefaultBranch string
 	// Manager is the manager stack's ID, as setup/ names it.
 	Manager string
-	Shared  Shared
+	// ManagerEnv are the manager stack's environment variables, as setup/
+	// sets them (TF_VAR_* of manager/'s root variables). The value of
+	// TF_VAR_aws_integration_id is replaced by the ID of the AWS
+	// integration the engine creates as setup/ would.
+	ManagerEnv map[string]string
+	// Tofu runs every run.
+	Tofu Tofu
+	// APIURL is where the sandbox serves Handler's provider API
+	// (ProviderHandler), e.g. http://127.0.0.1:8080/spacelift: runs get it
+	// as SPACELIFT_API_KEY_ENDPOINT and as their state backend.
+	APIURL string
+	// RunEnv is added to every run's environment: the AWS endpoints of the
+	// sandbox and its credentials.
+	RunEnv map[string]string
 	// SmartSanitization reports variable values in plain text in run
 	// changes (OpenTofu's default) instead of sanitized() hashes.
 	SmartSanitization bool
 	// Workers bounds how many runs execute at once (one per stack at most).
 	Workers int
-	// DestroyTimeout bounds how long a manager run waits for a destructor,
-	// as the provider's timeouts.delete does.
-	DestroyTimeout time.Duration
-	Logger         *slog.Logger
-	TempDir        string
+	Logger  *slog.Logger
+	TempDir string
 }
 
 // Engine is the Spacelift stand-in.
@@ -87,7 +93,6 @@ type Engine struct {
 	st    *store
 	src   Source
 	pol   Policies
-	dp    DataPlane
 	log   *slog.Logger
 	kick  chan struct{}
 	mu    sync.Mutex
@@ -96,65 +101,128 @@ type Engine struct {
 	idle  *sync.Cond
 	nbusy int
 	wg    sync.WaitGroup
-	plans planCache // manager runs' evaluations, by file content
+	// tokens are the API tokens of the runs under way.
+	tokens    map[string]runToken
+	cliConfig string
 }
 
-// policy names as stacks record their attachments, keyed by the IDs the
-// template passes as policy_id.
+// Policy types the engine evaluates (spacelift_policy.type).
 const (
-	PolicyPush    = "push"
-	PolicyTrigger = "trigger"
+	PolicyTypePush    = "GIT_PUSH"
+	PolicyTypeTrigger = "TRIGGER"
 )
 
 // New opens the engine on the sandbox database and makes sure the manager
 // stack exists, as setup/ would have created it.
-func New(ctx context.Context, db *sql.DB, src Source, pol Policies, dp DataPlane, cfg Config) (*Engine, error) {
+func New(ctx context.Context, db *sql.DB, src Source, pol Policies, cfg Config) (*Engine, error) {
 	if cfg.Manager == "" || cfg.Repository == "" || cfg.DefaultBranch == "" {
 		return nil, errors.New("spacelift: Config needs Manager, Repository and DefaultBranch")
+	}
+	if cfg.Tofu.Path == "" || cfg.Tofu.ProvidersDir == "" {
+		return nil, errors.New("spacelift: Config.Tofu needs the tofu binary and the sandbox providers' directory")
+	}
+	for _, p := range []string{"terraform-provider-spacelift", "terraform-provider-aws"} {
+		if _, err := os.Stat(filepath.Join(cfg.Tofu.ProvidersDir, p)); err != nil {
+			return nil, fmt.Errorf("spacelift: sandbox provider %s: %w (make tools builds it)", p, err)
+		}
+	}
+	if cfg.APIURL == "" || cfg.TempDir == "" {
+		return nil, errors.New("spacelift: Config needs APIURL and TempDir")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
-	if cfg.DestroyTimeout <= 0 {
-		cfg.DestroyTimeout = 10 * time.Minute
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	cfg.Shared.ManagerStackID = cfg.Manager
-	if cfg.Shared.PushPolicyID == "" {
-		cfg.Shared.PushPolicyID = PolicyPush
 	}
 	st, err := newStore(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, st: st, src: src, pol: pol, dp: dp, log: cfg.Logger,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}, subs: map[chan Event]struct{}{}}
+	e := &Engine{cfg: cfg, st: st, src: src, pol: pol, log: cfg.Logger,
+		kick: make(chan struct{}, 1), busy: map[string]bool{}, subs: map[chan Event]struct{}{},
+		tokens: map[string]runToken{}, cliConfig: filepath.Join(cfg.TempDir, "tofu.tfrc")}
 	e.idle = sync.NewCond(&e.mu)
+	if err := writeCLIConfig(e.cliConfig, cfg.Tofu.ProvidersDir); err != nil {
+		return nil, err
+	}
 	if err := e.ensureManager(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
+// ensureManager makes sure the manager stack exists with what setup/ gives
+// it: project root manager/, the policies folder as an additional glob,
+// autodeploy, the trigger policy, an AWS integration and the TF_VAR_*
+// values of manager/'s root variables.
 func (e *Engine) ensureManager(ctx context.Context) error {
-	cur, err := e.st.stack(ctx, e.cfg.Manager)
-	if err == nil && cur.Branch == e.cfg.DefaultBranch {
-		return nil
+	name := e.cfg.Manager
+	spec := slapi.StackSpec{Name: name, Slug: e.cfg.Manager, Description: "Manages one stack per preview environment",
+		Repository: repoOf(e.cfg.Repository), Namespace: ownerOf(e.cfg.Repository), Branch: e.cfg.DefaultBranch,
+		ProjectRoot: "manager", AdditionalProjectGlobs: []string{"policies/**"}, Labels: []string{"preview-environments-manager"},
+		Autodeploy: true, ManageState: true, TerraformWorkflowTool: "OPEN_TOFU"}
+	if _, err := e.GetStack(ctx, e.cfg.Manager); errors.Is(err, slapi.ErrNotFound) {
+		if _, err := e.CreateStack(ctx, spec); err != nil {
+			return fmt.Errorf("create manager stack: %w", err)
+		}
+	} else if err != nil {
+		return err
+	} else if _, err := e.UpdateStack(ctx, e.cfg.Manager, spec); err != nil {
+		return fmt.Errorf("update manager stack: %w", err)
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	pol := slapi.PolicySpec{Name: name + ": trigger environments", Type: PolicyTypeTrigger, Body: policies.TriggerSource(),
+		EngineType: "REGO_V1", Labels: []string{"preview-environments"}}
+	pid := Slug(pol.Name)
+	if _, err := e.GetPolicy(ctx, pid); errors.Is(err, slapi.ErrNotFound) {
+		if _, err := e.CreatePolicy(ctx, pol); err != nil {
+			return fmt.Errorf("create trigger policy: %w", err)
+		}
+	} else if err != nil {
+		return err
+	} else if _, err := e.UpdatePolicy(ctx, pid, pol); err != nil {
 		return err
 	}
-	// The same shape setup/ gives the manager: project root manager/, the
-	// policies folder as an additional glob, autodeploy, trigger policy.
-	return e.st.putStack(ctx, Stack{
-		ID: e.cfg.Manager, Name: e.cfg.Manager, Description: "Manages one stack per preview environment",
-		Repository: e.cfg.Repository, Branch: e.cfg.DefaultBranch, ProjectRoot: "manager",
-		AdditionalGlobs: []string{"policies/**"}, Labels: []string{"preview-environments-manager"},
-		Autodeploy: true, Policies: []string{PolicyTrigger}, Env: map[string]string{}, TrackedCommit: cur.TrackedCommit,
-		State: StackNone,
-	}, true)
+	if _, err := e.GetPolicyAttachment(ctx, pid, e.cfg.Manager); errors.Is(err, slapi.ErrNotFound) {
+		if _, err := e.AttachPolicy(ctx, pid, e.cfg.Manager); err != nil {
+			return err
+		}
+	}
+	integration, err := e.ensureAWSIntegration(ctx, name+"-aws")
+	if err != nil {
+		return err
+	}
+	for k, v := range e.cfg.ManagerEnv {
+		if k == "TF_VAR_aws_integration_id" {
+			v = integration
+		}
+		if _, err := e.PutEnvVar(ctx, e.cfg.Manager, k, slapi.EnvVarSpec{Value: v}); err != nil {
+			return fmt.Errorf("manager variable %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// ensureAWSIntegration finds the integration setup/ would have created by
+// name, or creates it, and returns its ID.
+func (e *Engine) ensureAWSIntegration(ctx context.Context, name string) (string, error) {
+	var id string
+	err := e.st.db.QueryRowContext(ctx, `SELECT id FROM sl_aws_integrations WHERE json_extract(spec, '$.name') = ?`, name).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read AWS integrations: %w", err)
+	}
+	in, err := e.CreateAWSIntegration(ctx, slapi.AWSIntegrationSpec{Name: name,
+		RoleARN: "arn:aws:iam::000000000000:role/" + name, Region: "us-east-1", DurationSeconds: 900})
+	if err != nil {
+		return "", fmt.Errorf("create AWS integration: %w", err)
+	}
+	if _, err := e.AttachAWSIntegration(ctx, in.ID, slapi.AWSAttachmentSpec{StackID: e.cfg.Manager, Read: true, Write: true}); err != nil {
+		return "", err
+	}
+	return in.ID, nil
 }
 
 // Start recovers from a crash and starts the scheduler; it returns at once.
@@ -367,8 +435,8 @@ func (e *Engine) HandlePush(ctx context.Context, p PushEvent) error {
 
 func (e *Engine) decidePush(ctx context.Context, s Stack, p PushEvent) (bool, string, error) {
 	attached := false
-	for _, name := range s.Policies {
-		attached = attached || name == PolicyPush
+	for _, id := range s.Policies {
+		attached = attached || s.PolicyTypes[id] == PolicyTypePush
 	}
 	if !attached {
 		affected := p.Tag == "" && affects(s, p.AffectedFiles)
@@ -469,28 +537,17 @@ func (e *Engine) execute(ctx context.Context, r Run) {
 		e.log.Error("read stack", "stack", r.StackID, "err", err)
 		return
 	}
-	logf := func(format string, args ...any) {
-		line := fmt.Sprintf(format, args...)
-		if err := e.st.appendLog(ctx, r.ID, line); err != nil && ctx.Err() == nil {
-			e.log.Warn("run log", "run", r.ID, "err", err)
-		}
-	}
+	rl := newRunLog(ctx, e, r.ID)
+	defer rl.flush()
+	logf := rl.printf
 	for _, s := range []string{StatePreparing, StateInitializing} {
 		if !e.transition(ctx, r.ID, stack.ID, s) {
 			return
 		}
 	}
 	logf("%s run on %s at %s (%s)", strings.ToLower(r.Type), stack.ID, short(r.Commit), r.Cause)
-	var final string
-	var changes []Change
-	switch {
-	case r.Type == RunDestroy:
-		final, changes = e.runDestroy(ctx, r, stack, logf)
-	case stack.ID == e.cfg.Manager:
-		final, changes = e.runManager(ctx, r, stack, logf)
-	default:
-		final, changes = e.runEnvironment(ctx, r, stack, logf)
-	}
+	final, changes := e.runTofu(ctx, r, stack, rl)
+	rl.flush()
 	if ctx.Err() != nil {
 		return // the sandbox is stopping: Start fails and requeues this run next time
 	}
@@ -503,22 +560,26 @@ func (e *Engine) execute(ctx context.Context, r Run) {
 			logf("error: %v", err)
 		}
 	}
-	if r.Type == RunDestroy && final == StateFinished {
+	if r.Type == RunDestroy {
 		e.transition(ctx, r.ID, stack.ID, final)
-		// The destroy is done: only now may the variables, attachments and
-		// the stack go (the store refuses earlier).
-		if err := e.st.deleteStack(ctx, stack.ID); err != nil {
-			logf("error: %v", err)
-		} else {
-			e.emit(Event{Kind: "stack", StackID: stack.ID, State: "DELETED"})
+		if final == StateFinished {
+			e.finishDestroy(ctx, stack, logf)
+			return
 		}
+		// The destructor that waits sees the stack leave DELETING and
+		// fails the manager run; the stack and its variables are kept.
+		_ = e.st.setStackState(ctx, stack.ID, StateFailed)
+		e.emit(Event{Kind: "stack", StackID: stack.ID, State: StateFailed})
 		return
 	}
 	e.transition(ctx, r.ID, stack.ID, final)
-	if final == StateFailed {
-		_ = e.st.setStackState(ctx, stack.ID, StateFailed)
-	} else if stack.State != StackDeleting {
-		_ = e.st.setStackState(ctx, stack.ID, StackActive)
+	cur, err := e.st.stack(ctx, stack.ID)
+	if err == nil && cur.State != StackDeleting {
+		if final == StateFailed {
+			_ = e.st.setStackState(ctx, stack.ID, StateFailed)
+		} else {
+			_ = e.st.setStackState(ctx, stack.ID, StackActive)
+		}
 	}
 	e.afterTerminal(ctx, r.ID, stack)
 }
@@ -540,8 +601,8 @@ func (e *Engine) transition(ctx context.Context, runID, stackID, state string) b
 // run just ended, and queues a tracked run on every stack they name.
 func (e *Engine) afterTerminal(ctx context.Context, runID string, stack Stack) {
 	attached := false
-	for _, p := range stack.Policies {
-		attached = attached || p == PolicyTrigger
+	for _, id := range stack.Policies {
+		attached = attached || stack.PolicyTypes[id] == PolicyTypeTrigger
 	}
 	if !attached {
 		return
@@ -637,29 +698,46 @@ func (e *Engine) policyRun(r Run) policies.Run {
 	for _, c := range r.Changes {
 		pr.Changes = append(pr.Changes, policies.Change{Action: c.Action, Phase: c.Phase, Entity: policies.Entity{
 			Address: c.Address, Name: c.Name, Type: c.Type, EntityVendor: "terraform", EntityType: "resource",
-			Data: map[string]any{"values": e.sanitizeValues(c.Values)},
+			Data: map[string]any{"values": e.sanitizeValues(c.Values, c.Sensitive)},
 		}})
 	}
 	return pr
 }
 
-// sanitizeValues applies Spacelift's default sanitization (every string
-// hashed) unless the sandbox runs in smart mode, where only sensitive values
-// would be, and stack IDs arrive in plain text.
-func (e *Engine) sanitizeValues(v map[string]any) map[string]any {
-	out := map[string]any{}
+// sanitizeValues applies Spacelift's default sanitization (every string,
+// at any depth, hashed) unless the sandbox runs in smart mode, where only
+// the attributes the plan marks sensitive are, and stack IDs arrive in
+// plain text.
+func (e *Engine) sanitizeValues(v map[string]any, sensitive []string) map[string]any {
+	out := make(map[string]any, len(v))
 	for k, x := range v {
-		if s, ok := x.(string); ok && !e.cfg.SmartSanitization {
-			out[k] = policies.Sanitized(s)
-			continue
-		}
-		if s, ok := x.(string); ok && k == "value" {
-			out[k] = policies.Sanitized(s) // value is Sensitive in the provider's schema
+		if !e.cfg.SmartSanitization || slices.Contains(sensitive, k) {
+			out[k] = sanitizeAll(x)
 			continue
 		}
 		out[k] = x
 	}
 	return out
+}
+
+func sanitizeAll(x any) any {
+	switch t := x.(type) {
+	case string:
+		return policies.Sanitized(t)
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, v := range t {
+			m[k] = sanitizeAll(v)
+		}
+		return m
+	case []any:
+		l := make([]any, len(t))
+		for i, v := range t {
+			l[i] = sanitizeAll(v)
+		}
+		return l
+	}
+	return x
 }
 
 func ownerOf(repo string) string { o, _, _ := strings.Cut(repo, "/"); return o }
@@ -678,18 +756,4 @@ func short(sha string) string {
 		return "(none)"
 	}
 	return sha
-}
-
-// export writes subdir of the repository at commit into a fresh temp dir.
-func (e *Engine) export(ctx context.Context, repo, commit, subdir string) (string, func(), error) {
-	dir, err := os.MkdirTemp(e.cfg.TempDir, "run-*")
-	if err != nil {
-		return "", func() {}, fmt.Errorf("temp dir: %w", err)
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	if err := e.src.Export(ctx, repo, commit, subdir, dir); err != nil {
-		cleanup()
-		return "", func() {}, fmt.Errorf("check out %s at %s: %w", subdir, short(commit), err)
-	}
-	return dir, cleanup, nil
 }

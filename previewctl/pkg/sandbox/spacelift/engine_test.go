@@ -4,14 +4,15 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"preview-environments/previewctl/pkg/managerdir"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +21,9 @@ import (
 
 	"preview-environments/policies"
 	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/state"
+	"preview-environments/service/artifact"
 )
 
 // repoRoot is the monorepo root: the tests run the real template and the
@@ -58,7 +61,7 @@ func newGitRepo(t testing.TB) *gitRepo {
 	g := &gitRepo{t: t, dir: t.TempDir()}
 	g.git("init", "-q", "-b", "main")
 	root := repoRoot(t)
-	for _, sub := range []string{"infra", "manager"} {
+	for _, sub := range []string{"infra", "manager", "policies"} {
 		copyTree(t, filepath.Join(root, sub), filepath.Join(g.dir, sub))
 	}
 	g.git("add", "-A")
@@ -200,57 +203,6 @@ func (g *gitRepo) ReadTree(ctx context.Context, repo, ref, subdir string) (map[s
 	}
 }
 
-// recordingPlane records what the engine asks of the data plane, in order.
-// Deploy can be held to model a slow first run.
-type recordingPlane struct {
-	mu      sync.Mutex
-	calls   []string
-	live    map[string]Function
-	hold    chan struct{}
-	failFor string
-}
-
-func newPlane() *recordingPlane { return &recordingPlane{live: map[string]Function{}} }
-
-func (p *recordingPlane) Deploy(ctx context.Context, f Function) error {
-	p.mu.Lock()
-	hold := p.hold
-	p.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if f.EnvironmentID == p.failFor {
-		return errors.New("artifact missing")
-	}
-	p.calls = append(p.calls, "deploy "+f.EnvironmentID+" "+f.ArtifactKey)
-	p.live[f.EnvironmentID] = f
-	return nil
-}
-
-func (p *recordingPlane) Remove(_ context.Context, id string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, "remove "+id)
-	delete(p.live, id)
-	return nil
-}
-
-func (p *recordingPlane) snapshot() ([]string, map[string]Function) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	live := map[string]Function{}
-	for k, v := range p.live {
-		live[k] = v
-	}
-	return slices.Clone(p.calls), live
-}
-
 var (
 	evalOnce sync.Once
 	evalErr  error
@@ -265,72 +217,123 @@ func evaluator(t testing.TB) *policies.Evaluator {
 	return eval
 }
 
-type harness struct {
-	t      testing.TB
-	repo   *gitRepo
-	plane  *recordingPlane
-	eng    *Engine
-	dbPath string
-	cancel context.CancelFunc
+// tool finds a binary make tools builds, in PATH or bin/; its absence is a
+// broken install, not a reason to skip.
+func tool(t testing.TB, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	p := filepath.Join(repoRoot(t), "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s not found in PATH or bin/: run make tools", name)
+	}
+	return p
 }
 
-func testConfig(t testing.TB) Config {
-	return Config{Repository: "sandbox/monorepo", DefaultBranch: "main", Manager: "manager-hello-service",
-		Shared: Shared{SpaceID: "root", Repository: "monorepo", DomainName: "hello-service.localhost", HostedZoneID: "Z0",
-			CertificateARN: "arn:aws:acm:us-east-1:000000000000:certificate/sandbox", AWSIntegrationID: "sandbox",
-			ArtifactBucket: "artifacts", AWSRegion: "us-east-1", OpenTofuVersion: "1.10.6"},
-		TempDir: t.TempDir(), DestroyTimeout: 20 * time.Second}
+var (
+	zipOnce sync.Once
+	zipData []byte
+	zipErr  error
+)
+
+// artifactZip is the real service built by the real packager, once per
+// test binary; every version the tests deploy is a copy of it.
+func artifactZip(t testing.TB) []byte {
+	zipOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		a, err := artifact.Build(ctx, artifact.BuildOptions{Version: "latest", Commit: sha1, Arch: runtime.GOARCH,
+			SourceDir: filepath.Join(repoRoot(t), "service")})
+		if err != nil {
+			zipErr = err
+			return
+		}
+		zipData = a.Zip
+	})
+	if zipErr != nil {
+		t.Fatalf("build artifact: %v", zipErr)
+	}
+	return zipData
+}
+
+// harness is the Spacelift stand-in on the real data plane: a sandbox
+// (S3, Lambda emulators, API Gateway) whose listener also serves the
+// engine's provider API, so runs are real tofu runs end to end.
+type harness struct {
+	t       testing.TB
+	repo    *gitRepo
+	sb      *sandbox.Sandbox
+	eng     *Engine
+	dataDir string
+	cancel  context.CancelFunc
+}
+
+const managerID = "manager-hello-service"
+
+func testManagerEnv() map[string]string {
+	return map[string]string{
+		"TF_VAR_service": "hello-service", "TF_VAR_preview_domain": "localhost", "TF_VAR_hosted_zone_id": "Z0SANDBOX",
+		"TF_VAR_aws_region": "us-east-1", "TF_VAR_artifact_bucket": sandbox.DefaultBucket, "TF_VAR_aws_integration_id": "-",
+		"TF_VAR_repository": "monorepo", "TF_VAR_space_id": "root", "TF_VAR_opentofu_version": "1.10.6",
+	}
 }
 
 func newHarness(t testing.TB) *harness {
-	h := &harness{t: t, repo: newGitRepo(t), plane: newPlane(), dbPath: filepath.Join(t.TempDir(), "state.db")}
+	h := &harness{t: t, repo: newGitRepo(t), dataDir: t.TempDir()}
 	h.start()
 	return h
 }
 
 func (h *harness) start() {
+	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	db, err := state.Open(ctx, h.dbPath)
+	sb, err := sandbox.Open(ctx, sandbox.Config{Addr: "127.0.0.1:0", DataDir: h.dataDir, RIEPath: tool(h.t, "aws-lambda-rie")})
 	if err != nil {
+		cancel()
 		h.t.Fatal(err)
 	}
-	eng, err := New(ctx, db, h.repo, evaluator(h.t), h.plane, testConfig(h.t))
-	if err != nil {
+	tmp := filepath.Join(h.dataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		h.t.Fatal(err)
 	}
+	eng, err := New(ctx, sb.DB(), h.repo, evaluator(h.t), Config{Repository: "sandbox/monorepo", DefaultBranch: "main",
+		Manager: managerID, ManagerEnv: testManagerEnv(),
+		Tofu:   Tofu{Path: tool(h.t, "tofu"), ProvidersDir: filepath.Dir(tool(h.t, "terraform-provider-spacelift"))},
+		APIURL: sb.URL() + "/spacelift", RunEnv: sb.AWSEnv(), TempDir: tmp})
+	if err != nil {
+		cancel()
+		sb.Close()
+		h.t.Fatal(err)
+	}
+	sb.Handle("/spacelift/", http.StripPrefix("/spacelift", eng.ProviderHandler()))
+	served := make(chan error, 1)
+	go func() { served <- sb.Serve(ctx) }()
 	if err := eng.Start(ctx); err != nil {
+		cancel()
 		h.t.Fatal(err)
 	}
-	h.eng = eng
-	h.cancel = func() { cancel(); eng.Wait(); db.Close() }
+	h.sb, h.eng = sb, eng
+	var once sync.Once
+	h.cancel = func() {
+		once.Do(func() {
+			cancel()
+			eng.Wait()
+			<-served
+			sb.Close()
+		})
+	}
 	h.t.Cleanup(h.cancel)
 }
 
-// interruptedManagerRun leaves, in the stopped harness's database, a manager
-// run stuck in APPLYING at commit, as a sandbox killed mid-apply leaves it.
-// The caller may write more of what the run had applied through the store,
-// then closes db before restarting the harness.
-func (h *harness) interruptedManagerRun(commit string) (Run, *store, *sql.DB) {
+// upload puts the artifact under <version>.zip, as the packager does.
+func (h *harness) upload(versions ...string) {
 	h.t.Helper()
-	ctx := context.Background()
-	db, err := state.Open(ctx, h.dbPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	st, err := newStore(ctx, db)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	r, err := st.insertRun(ctx, Run{StackID: "manager-hello-service", Type: RunTracked, Branch: "main", Commit: commit, Cause: "push"})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
-		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
+	for _, v := range versions {
+		if err := h.sb.S3().Put(h.sb.Bucket(), v+".zip", artifactZip(h.t)); err != nil {
 			h.t.Fatal(err)
 		}
 	}
-	return r, st, db
 }
 
 func (h *harness) push(ev PushEvent) {
@@ -342,11 +345,54 @@ func (h *harness) push(ev PushEvent) {
 
 func (h *harness) settle() {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := h.eng.WaitIdle(ctx); err != nil {
-		h.t.Fatalf("runs did not settle: %v", err)
+		h.t.Fatalf("runs did not settle: %v\n%s", err, h.dump())
 	}
+}
+
+// dump is every run with its log, for failure messages.
+func (h *harness) dump() string {
+	var b strings.Builder
+	runs, _ := h.eng.Runs(context.Background(), "", 30)
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		fmt.Fprintf(&b, "%s %s %s %s: %s\n", r.ID, r.StackID, r.Type, r.State, r.Cause)
+		logs, _ := h.eng.Logs(context.Background(), r.ID)
+		for _, l := range logs {
+			b.WriteString("    " + l.Line + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (h *harness) log(runID string) string {
+	h.t.Helper()
+	logs, err := h.eng.Logs(context.Background(), runID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range logs {
+		b.WriteString(l.Line + "\n")
+	}
+	return b.String()
+}
+
+// get asks the gateway for an environment's root, as a browser on
+// <id>.hello-service.localhost would.
+func (h *harness) get(id string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.sb.URL()+"/", nil)
+	req.Host = id + ".hello-service.localhost"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("GET %s: %v", req.Host, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func envFile(t testing.TB, owner, repo string, pr int, version, branch string) (string, []byte) {
@@ -371,64 +417,78 @@ func (h *harness) lastRun(stackID string) Run {
 	h.t.Helper()
 	runs, err := h.eng.Runs(context.Background(), stackID, 1)
 	if err != nil || len(runs) == 0 {
-		h.t.Fatalf("no run on %s: %v", stackID, err)
+		h.t.Fatalf("no run on %s: %v\n%s", stackID, err, h.dump())
 	}
 	return runs[0]
 }
 
+// applied lists a run's apply-phase changes as "action address".
+func applied(r Run) []string {
+	var out []string
+	for _, c := range r.Changes {
+		if c.Phase == "apply" {
+			out = append(out, c.Action+" "+c.Address)
+		}
+	}
+	return out
+}
+
+func envAddr(id string) string {
+	return "module.hello_service.module.environments.module.env_" + id
+}
+
 func TestManagerCreatesAndTriggersOnlyChangedEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
+	h.upload(sha1, sha2, "latest")
 	pathA, fileA := envFile(t, "acme", "shop", 1, sha1, "main")
 	pathB, fileB := envFile(t, "acme", "shop", 2, "latest", "main")
 	h.push(h.repo.commit("main", map[string][]byte{pathA: fileA, pathB: fileB}))
 	h.settle()
 
 	idA, idB := envfile.ID("acme", "shop", 1), envfile.ID("acme", "shop", 2)
-	_, live := h.plane.snapshot()
-	if got := live[idA]; got.ArtifactKey != sha1+".zip" {
-		t.Fatalf("environment A serves %q, want %s.zip (live: %+v)", got.ArtifactKey, sha1, live)
+	for _, id := range []string{idA, idB} {
+		if code, body := h.get(id); code != http.StatusOK {
+			t.Fatalf("environment %s answers %d %q\n%s", id, code, body, h.dump())
+		}
+		run := h.lastRun("hello-service-" + id)
+		if run.State != StateFinished || run.TriggeredBy == "" || !strings.Contains(run.Cause, "trigger policy") {
+			t.Fatalf("environment run %+v was not a finished run caused by the trigger policy", run)
+		}
+		// The log is tofu's own.
+		if l := h.log(run.ID); !strings.Contains(l, "aws_lambda_function.handler: Creation complete") {
+			t.Fatalf("environment run log is not tofu's apply output:\n%s", l)
+		}
 	}
-	if got := live[idB]; got.ArtifactKey != "latest.zip" {
-		t.Fatalf("environment B serves %q, want latest.zip", got.ArtifactKey)
+	stack, err := h.eng.Stack(context.Background(), "hello-service-"+idA)
+	if err != nil {
+		t.Fatal(err)
 	}
-	fa := live[idA]
-	if fa.Env["PREVIEW_ENVIRONMENT_ID"] != idA || fa.Handler != "bootstrap" || fa.Timeout != 10*time.Second {
-		t.Fatalf("function A not evaluated from infra/: %+v", fa)
-	}
-	wantRoutes := []Route{{"GET", "/"}, {"GET", "/hello"}}
-	if !slices.Equal(fa.Routes, wantRoutes) {
-		t.Fatalf("routes %v, want %v", fa.Routes, wantRoutes)
-	}
-	stackA := h.lastRun("hello-service-" + idA)
-	if stackA.TriggeredBy == "" || !strings.Contains(stackA.Cause, "trigger policy") {
-		t.Fatalf("environment run was not caused by the trigger policy: %+v", stackA)
+	if stack.Env["TF_VAR_code_version"] != sha1 || stack.Env["TF_VAR_domain_name"] != "hello-service.localhost" ||
+		stack.Branch != "main" || stack.ProjectRoot != "infra" || stack.EnvironmentID != idA {
+		t.Fatalf("stack from the template: %+v", stack)
 	}
 
-	// A push that only changes A's code_version redeploys A and leaves B alone.
-	callsBefore, _ := h.plane.snapshot()
+	// A push that only changes A's code_version replaces exactly that
+	// variable, and the trigger policy runs A alone.
+	bBefore := h.lastRun("hello-service-" + idB)
 	pathA2, fileA2 := envFile(t, "acme", "shop", 1, sha2, "main")
 	if pathA2 != pathA {
 		t.Fatalf("file name changed with the version: %s vs %s", pathA2, pathA)
 	}
 	h.push(h.repo.commit("main", map[string][]byte{pathA: fileA2}))
 	h.settle()
-	calls, live := h.plane.snapshot()
-	newCalls := calls[len(callsBefore):]
-	if want := []string{"deploy " + idA + " " + sha2 + ".zip"}; !slices.Equal(newCalls, want) {
-		t.Fatalf("after the version bump the data plane saw %v, want %v", newCalls, want)
+	m := h.lastRun(managerID)
+	want := []string{ActionReplaced + " " + envAddr(idA) + `.spacelift_environment_variable.tf_vars["code_version"]`}
+	if got := applied(m); !slices.Equal(got, want) {
+		t.Fatalf("manager run applied %v, want %v", got, want)
 	}
-	if live[idB].ArtifactKey != "latest.zip" {
-		t.Fatalf("B changed: %+v", live[idB])
+	if bAfter := h.lastRun("hello-service-" + idB); bAfter.ID != bBefore.ID {
+		t.Fatalf("B ran again (%s) though nothing of it changed", bAfter.ID)
 	}
-	m := h.lastRun("manager-hello-service")
-	var replaced int
-	for _, c := range m.Changes {
-		if c.Phase == "apply" && c.Action == ActionReplaced {
-			replaced++
-		}
-	}
-	if replaced != 1 {
-		t.Fatalf("manager run reported %d replaced variables, want 1 (code_version): %+v", replaced, m.Changes)
+	a := h.lastRun("hello-service-" + idA)
+	if a.TriggeredBy != m.ID || a.State != StateFinished {
+		t.Fatalf("A's run %+v, want a finished run triggered by %s", a, m.ID)
 	}
 	evals, err := h.eng.Evaluations(context.Background(), 10)
 	if err != nil {
@@ -440,158 +500,206 @@ func TestManagerCreatesAndTriggersOnlyChangedEnvironment(t *testing.T) {
 	}
 }
 
-func TestDestroyRunsBeforeStackDeletion(t *testing.T) {
+// TestTemplateChangePlansExactlyTheNewResources is a fork's change to the
+// template reaching the real engine: one more TF_VAR for every environment.
+// The manager's plan holds exactly the new variables, one per environment,
+// and the trigger policy runs every environment stack, whose infra/ plan
+// then picks the value up.
+func TestTemplateChangePlansExactlyTheNewResources(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
-	path, file := envFile(t, "acme", "shop", 7, sha1, "main")
-	h.push(h.repo.commit("main", map[string][]byte{path: file}))
+	h.upload("latest")
+	pathA, fileA := envFile(t, "acme", "shop", 31, "latest", "main")
+	pathB, fileB := envFile(t, "acme", "shop", 32, "latest", "main")
+	h.push(h.repo.commit("main", map[string][]byte{pathA: fileA, pathB: fileB}))
 	h.settle()
-	id := envfile.ID("acme", "shop", 7)
-	stackID := "hello-service-" + id
 
-	// By construction the variables and the stack cannot go before a
-	// finished destroy run.
-	if err := h.eng.st.deleteStack(context.Background(), stackID); !errors.Is(err, ErrDestroyPending) {
-		t.Fatalf("deleteStack before destroy: %v, want ErrDestroyPending", err)
-	}
-	if err := h.eng.st.setStackState(context.Background(), stackID, StackDeleting); err != nil {
+	const tmpl = "manager/hello-service/template/main.tf"
+	src, err := os.ReadFile(filepath.Join(repoRoot(t), tmpl))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.eng.st.deleteEnvVar(context.Background(), stackID, "TF_VAR_code_version"); !errors.Is(err, ErrDestroyPending) {
-		t.Fatalf("deleteEnvVar during destroy: %v, want ErrDestroyPending", err)
+	anchor := "    aws_region      = var.shared.aws_region\n"
+	if !strings.Contains(string(src), anchor) {
+		t.Fatalf("%s no longer holds the line this test extends", tmpl)
 	}
-	if err := h.eng.st.setStackState(context.Background(), stackID, StackActive); err != nil {
-		t.Fatal(err)
-	}
-
-	h.push(h.repo.commit("main", map[string][]byte{path: nil}))
+	changed := strings.Replace(string(src), anchor, anchor+"    log_retention_days = 14\n", 1)
+	h.push(h.repo.commit("main", map[string][]byte{tmpl: []byte(changed)}))
 	h.settle()
-	calls, live := h.plane.snapshot()
-	if _, ok := live[id]; ok {
-		t.Fatalf("environment still live after its file was removed: %v", calls)
-	}
-	if _, err := h.eng.Stack(context.Background(), stackID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("stack still exists: %v", err)
-	}
-	m := h.lastRun("manager-hello-service")
+
+	m := h.lastRun(managerID)
 	if m.State != StateFinished {
-		t.Fatalf("manager run %s", m.State)
+		t.Fatalf("manager run %s\n%s", m.State, h.log(m.ID))
 	}
-	// The apply-phase changes list the destructor before the variables and
-	// the stack, as the destroy order requires.
-	var order []string
-	for _, c := range m.Changes {
-		if c.Phase == "apply" && c.Action == ActionDeleted {
-			order = append(order, c.Type)
+	var want []string
+	for _, id := range []string{envfile.ID("acme", "shop", 31), envfile.ID("acme", "shop", 32)} {
+		want = append(want, ActionAdded+" "+envAddr(id)+`.spacelift_environment_variable.tf_vars["log_retention_days"]`)
+	}
+	got := applied(m)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("manager run applied %v, want exactly %v", got, want)
+	}
+	for _, id := range []string{envfile.ID("acme", "shop", 31), envfile.ID("acme", "shop", 32)} {
+		r := h.lastRun("hello-service-" + id)
+		if r.TriggeredBy != m.ID || r.State != StateFinished {
+			t.Fatalf("environment %s: last run %+v, want one triggered by %s", id, r, m.ID)
+		}
+		var retention bool
+		for _, c := range r.Changes {
+			if c.Phase == "apply" && c.Type == "aws_cloudwatch_log_group" && c.Action == ActionChanged {
+				retention = fmt.Sprint(c.Values["retention_in_days"]) == "14"
+			}
+		}
+		if !retention {
+			t.Fatalf("environment %s did not update its log group to 14 days: %+v", id, r.Changes)
 		}
 	}
-	if len(order) < 3 || order[0] != "spacelift_stack_destructor" || order[len(order)-1] != "spacelift_stack" {
-		t.Fatalf("deletion order %v", order)
+}
+
+// TestTemplateErrorFailsWithTofuDiagnostic: a template that tofu rejects
+// fails the manager run with tofu's own diagnostic (file and line), and the
+// live environment keeps serving.
+func TestTemplateErrorFailsWithTofuDiagnostic(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.upload("latest")
+	path, file := envFile(t, "acme", "shop", 41, "latest", "main")
+	h.push(h.repo.commit("main", map[string][]byte{path: file}))
+	h.settle()
+	id := envfile.ID("acme", "shop", 41)
+	if code, _ := h.get(id); code != http.StatusOK {
+		t.Fatalf("environment not live before the bad change\n%s", h.dump())
+	}
+
+	for _, tc := range []struct {
+		name, file, from, to, want string
+	}{
+		{"unknown attribute", "manager/hello-service/template/main.tf", "  autodeploy   = true\n",
+			"  autodeploy   = true\n  auto_deploy_typo = true\n", `An argument named "auto_deploy_typo" is not expected here`},
+		{"bad reference", "manager/hello-service/template/main.tf", "  stack_id = spacelift_stack.this.id\n",
+			"  stack_id = spacelift_stack.that.id\n", "Reference to undeclared resource"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(h.repo.dir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(src), tc.from) {
+				t.Fatalf("%s no longer holds %q", tc.file, tc.from)
+			}
+			bad := strings.Replace(string(src), tc.from, tc.to, 1)
+			h.push(h.repo.commit("main", map[string][]byte{tc.file: []byte(bad)}))
+			h.settle()
+			m := h.lastRun(managerID)
+			l := h.log(m.ID)
+			if m.State != StateFailed || !strings.Contains(l, tc.want) || !strings.Contains(l, "main.tf line") {
+				t.Fatalf("manager run %s, want FAILED with tofu's diagnostic %q naming main.tf and the line:\n%s", m.State, tc.want, l)
+			}
+			if code, _ := h.get(id); code != http.StatusOK {
+				t.Fatalf("the live environment stopped serving after a failed plan: %d", code)
+			}
+			h.push(h.repo.commit("main", map[string][]byte{tc.file: src}))
+			h.settle()
+			if m := h.lastRun(managerID); m.State != StateFinished {
+				t.Fatalf("manager run after the fix %s:\n%s", m.State, h.log(m.ID))
+			}
+		})
 	}
 }
 
-func TestMalformedEnvironmentFileFailsRunAndKeepsLiveEnvironments(t *testing.T) {
+// TestDestroyOrderFromTofu reads the order in which tofu actually removed
+// things when an environment file goes: the destructor (whose deletion runs
+// the environment's destroy) before the variables and attachments the
+// destroy needs, the stack last; and the environment's own destroy took
+// the API's routes down before the function.
+func TestDestroyOrderFromTofu(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
-	path, file := envFile(t, "acme", "shop", 3, sha1, "main")
+	h.upload("latest")
+	path, file := envFile(t, "acme", "shop", 51, "latest", "main")
 	h.push(h.repo.commit("main", map[string][]byte{path: file}))
 	h.settle()
-	id := envfile.ID("acme", "shop", 3)
-
-	bad := "manager/hello-service/environments/acme-shop-4-" + envfile.ID("acme", "shop", 4) + ".tf"
-	h.push(h.repo.commit("main", map[string][]byte{bad: []byte("module \"x\" {\n  source = \"../template\"\n  environment_id = \"${file(\"/etc/passwd\")}\"\n}\n")}))
-	h.settle()
-	m := h.lastRun("manager-hello-service")
-	if m.State != StateFailed {
-		t.Fatalf("manager run on a malformed file: %s, want FAILED", m.State)
-	}
-	logs, err := h.eng.Logs(context.Background(), m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text strings.Builder
-	for _, l := range logs {
-		text.WriteString(l.Line + "\n")
-	}
-	if !strings.Contains(text.String(), filepath.Base(bad)+":") {
-		t.Fatalf("log does not name the file and line:\n%s", text.String())
-	}
-	calls, live := h.plane.snapshot()
-	if _, ok := live[id]; !ok {
-		t.Fatalf("live environment was removed: %v", calls)
-	}
-}
-
-func TestClosedDuringFirstRunEndsDestroyed(t *testing.T) {
-	h := newHarness(t)
-	release := make(chan struct{})
-	h.plane.mu.Lock()
-	h.plane.hold = release
-	h.plane.mu.Unlock()
-	path, file := envFile(t, "acme", "shop", 9, sha1, "main")
-	h.push(h.repo.commit("main", map[string][]byte{path: file}))
-	id := envfile.ID("acme", "shop", 9)
+	id := envfile.ID("acme", "shop", 51)
 	stackID := "hello-service-" + id
-	// Wait until the environment's first run is applying (held in Deploy).
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		runs, _ := h.eng.Runs(context.Background(), stackID, 1)
-		if len(runs) == 1 && runs[0].State == StateApplying {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("first run never reached APPLYING")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+
 	h.push(h.repo.commit("main", map[string][]byte{path: nil}))
-	time.Sleep(100 * time.Millisecond) // the manager run is now waiting on the destructor
-	close(release)
 	h.settle()
-	calls, live := h.plane.snapshot()
-	if _, ok := live[id]; ok {
-		t.Fatalf("environment orphaned: calls %v", calls)
-	}
-	if want := []string{"deploy " + id + " " + sha1 + ".zip", "remove " + id}; !slices.Equal(calls, want) {
-		t.Fatalf("data plane calls %v, want %v", calls, want)
-	}
 	if _, err := h.eng.Stack(context.Background(), stackID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("stack survives: %v", err)
+		t.Fatalf("stack still exists: %v\n%s", err, h.dump())
+	}
+	if code, _ := h.get(id); code != http.StatusNotFound {
+		t.Fatalf("destroyed environment answers %d, want 404", code)
+	}
+	m := h.lastRun(managerID)
+	if m.State != StateFinished {
+		t.Fatalf("manager run %s\n%s", m.State, h.log(m.ID))
+	}
+	done := completions(h.log(m.ID), envAddr(id)+".")
+	pos := func(addr string) int {
+		i := slices.Index(done, addr)
+		if i < 0 {
+			t.Fatalf("%s was not destroyed by the manager run; destroyed: %v", addr, done)
+		}
+		return i
+	}
+	d := pos("spacelift_stack_destructor.this")
+	for _, after := range []string{`spacelift_environment_variable.tf_vars["code_version"]`, "spacelift_policy_attachment.push",
+		"spacelift_aws_integration_attachment.aws", "spacelift_stack.this"} {
+		if pos(after) < d {
+			t.Fatalf("%s was destroyed before the destructor: %v", after, done)
+		}
+	}
+	if pos("spacelift_stack.this") != len(done)-1 {
+		t.Fatalf("the stack was not destroyed last: %v", done)
+	}
+	var destroy Run
+	runs, _ := h.eng.Runs(context.Background(), stackID, 10)
+	for _, r := range runs {
+		if r.Type == RunDestroy {
+			destroy = r
+		}
+	}
+	if destroy.State != StateFinished {
+		t.Fatalf("no finished destroy run on %s: %+v", stackID, runs)
+	}
+	gone := completions(h.log(destroy.ID), "")
+	fn, mapping := slices.Index(gone, "aws_lambda_function.handler"), slices.Index(gone, "aws_api_gateway_base_path_mapping.this")
+	if fn < 0 || mapping < 0 || mapping > fn {
+		t.Fatalf("destroy order %v: want the base path mapping gone before the function", gone)
 	}
 }
 
-func TestRestartResumesInterruptedRun(t *testing.T) {
-	h := newHarness(t)
-	path, file := envFile(t, "acme", "shop", 5, sha1, "main")
-	ev := h.repo.commit("main", map[string][]byte{path: file})
-	// Simulate a crash in the middle of a manager run: the run is stuck in
-	// APPLYING in the database and the process is gone.
-	h.cancel()
-	ctx := context.Background()
-	r, _, db := h.interruptedManagerRun(ev.After)
-	db.Close()
-
-	h.start()
-	h.settle()
-	old, err := h.eng.Run(ctx, r.ID)
-	if err != nil {
-		t.Fatal(err)
+// completions lists, in log order, the addresses tofu reported
+// "Destruction complete" for, with prefix cut.
+func completions(log, prefix string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		addr, _, ok := strings.Cut(l, ": Destruction complete")
+		if !ok {
+			continue
+		}
+		if a, ok := strings.CutPrefix(addr, prefix); ok {
+			out = append(out, a)
+		}
 	}
-	if old.State != StateFailed {
-		t.Fatalf("interrupted run is %s, want FAILED", old.State)
-	}
-	_, live := h.plane.snapshot()
-	if _, ok := live[envfile.ID("acme", "shop", 5)]; !ok {
-		t.Fatal("the environment was not created after the restart")
-	}
+	return out
 }
 
 func TestPushPolicyTracksOnlyOwnBranchAndRoot(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
+	h.upload("latest")
 	h.repo.commit("feature/x", map[string][]byte{"infra/README.md": []byte("v1\n")})
 	path, file := envFile(t, "acme", "shop", 11, "latest", "feature/x")
 	h.push(h.repo.commit("main", map[string][]byte{path: file}))
 	h.settle()
 	stackID := "hello-service-" + envfile.ID("acme", "shop", 11)
 	before, _ := h.eng.Runs(context.Background(), stackID, 100)
+	if len(before) == 0 || before[0].State != StateFinished {
+		t.Fatalf("first run of %s: %+v\n%s", stackID, before, h.dump())
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -612,5 +720,91 @@ func TestPushPolicyTracksOnlyOwnBranchAndRoot(t *testing.T) {
 			}
 			before = after
 		})
+	}
+}
+
+// TestRestartResumesInterruptedRun: a manager run the sandbox died in (left
+// APPLYING in the database, its state lock still held) is failed on
+// restart and run again, and the environment it was creating comes up.
+func TestRestartResumesInterruptedRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.upload("latest")
+	h.settle()
+	path, file := envFile(t, "acme", "shop", 5, "latest", "main")
+	ev := h.repo.commit("main", map[string][]byte{path: file})
+	h.cancel()
+
+	ctx := context.Background()
+	db, err := state.Open(ctx, filepath.Join(h.dataDir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := newStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.insertRun(ctx, Run{StackID: managerID, Type: RunTracked, Branch: "main", Commit: ev.After, Cause: "push"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
+		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The killed tofu's lock.
+	if err := st.lockState(ctx, managerID, []byte(`{"ID":"killed-tofu","Operation":"OperationTypeApply"}`)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	h.start()
+	h.settle()
+	old, err := h.eng.Run(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.State != StateFailed {
+		t.Fatalf("interrupted run is %s, want FAILED", old.State)
+	}
+	resumed := h.lastRun(managerID)
+	if resumed.State != StateFinished || !strings.HasPrefix(resumed.Cause, "resumed after restart: "+r.ID) {
+		t.Fatalf("last manager run %+v, want the finished resumption of %s\n%s", resumed, r.ID, h.dump())
+	}
+	if code, _ := h.get(envfile.ID("acme", "shop", 5)); code != http.StatusOK {
+		t.Fatalf("the environment was not created after the restart\n%s", h.dump())
+	}
+}
+
+// TestLostStateConverges is a run killed after the provider created the
+// stacks but before tofu saved state: the next run plans to create them
+// again, and the provider adopts the identical objects instead of failing
+// on the conflict, so the manager converges without orphans.
+func TestLostStateConverges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.upload("latest")
+	path, file := envFile(t, "acme", "shop", 61, "latest", "main")
+	h.push(h.repo.commit("main", map[string][]byte{path: file}))
+	h.settle()
+	ctx := context.Background()
+	if err := h.eng.st.deleteState(ctx, managerID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.eng.TriggerRun(ctx, managerID); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	m := h.lastRun(managerID)
+	if m.State != StateFinished {
+		t.Fatalf("manager run after its state was lost: %s\n%s", m.State, h.log(m.ID))
+	}
+	stacks, err := h.eng.Stacks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stacks) != 2 {
+		t.Fatalf("%d stacks after the re-run, want the manager and one environment: %+v", len(stacks), stacks)
 	}
 }

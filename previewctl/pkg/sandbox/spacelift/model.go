@@ -13,6 +13,8 @@ package spacelift
 
 import (
 	"regexp"
+
+	"preview-environments/previewctl/internal/sandbox/slapi"
 	"strings"
 	"time"
 )
@@ -70,12 +72,15 @@ type Stack struct {
 	ManagedBy       string // the manager stack that created it; "" for the manager itself
 	EnvironmentID   string // the preview environment this stack serves
 	Service         string
-	Policies        []string // names of attached policies: "push", "trigger"
+	Policies        []string          // IDs of attached policies
+	PolicyTypes     map[string]string `json:"-"` // policy ID -> type (GIT_PUSH, TRIGGER, ...)
 	TrackedCommit   string
 	State           string
 	Env             map[string]string // TF_VAR_* and other environment variables
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Spec is the stack's settings as the provider sent them.
+	Spec      slapi.StackSpec `json:"-"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Run is one run of a stack.
@@ -109,15 +114,19 @@ type Change struct {
 	Type    string         `json:"type"`
 	Name    string         `json:"name"`
 	Values  map[string]any `json:"values,omitempty"`
+	// Sensitive names the attributes the plan marks sensitive (smart
+	// sanitization hashes only those).
+	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 // Change actions as Spacelift reports them. spacelift_environment_variable
 // is ForceNew on every argument, so a changed value is a replacement.
 const (
-	ActionAdded    = "added"
-	ActionChanged  = "changed"
-	ActionDeleted  = "deleted"
-	ActionReplaced = "destroy-Before-create-replaced"
+	ActionAdded       = "added"
+	ActionChanged     = "changed"
+	ActionDeleted     = "deleted"
+	ActionReplaced    = "destroy-Before-create-replaced"
+	ActionReplacedCBD = "create-Before-destroy-replaced"
 )
 
 // LogLine is one line of a run's log.

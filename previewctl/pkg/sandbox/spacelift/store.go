@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -94,7 +95,7 @@ var migrations = []string{
 type store struct{ db *sql.DB }
 
 func newStore(ctx context.Context, db *sql.DB) (*store, error) {
-	if err := state.Migrate(ctx, db, "spacelift", migrations); err != nil {
+	if err := state.Migrate(ctx, db, "spacelift", append(slices.Clone(migrations), migrations2...)); err != nil {
 		return nil, err
 	}
 	return &store{db: db}, nil
@@ -110,9 +111,9 @@ func b2i(b bool) int {
 	return 0
 }
 
-// putStack creates or updates a stack with its variables and attachments in
-// one transaction, so a crash never leaves a stack without its variables.
-func (s *store) putStack(ctx context.Context, st Stack, destructor bool) error {
+// putStack creates or updates a stack's settings; its variables and
+// attachments are written by their own calls, as the provider makes them.
+func (s *store) putStack(ctx context.Context, st Stack) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save stack %s: %w", st.ID, err)
@@ -127,39 +128,19 @@ func (s *store) putStack(ctx context.Context, st Stack, destructor bool) error {
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO sl_stacks
 		(id, name, description, repository, branch, project_root, globs, labels, autodeploy, administrative,
-		 managed_by, environment_id, service, tracked_commit, state, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		 managed_by, environment_id, service, tracked_commit, state, created_at, updated_at, spec)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description,
 		 repository=excluded.repository, branch=excluded.branch, project_root=excluded.project_root,
 		 globs=excluded.globs, labels=excluded.labels, autodeploy=excluded.autodeploy,
 		 administrative=excluded.administrative, managed_by=excluded.managed_by,
-		 environment_id=excluded.environment_id, service=excluded.service, updated_at=excluded.updated_at`,
+		 environment_id=excluded.environment_id, service=excluded.service, updated_at=excluded.updated_at,
+		 spec=excluded.spec`,
 		st.ID, st.Name, st.Description, st.Repository, st.Branch, st.ProjectRoot, mustJSON(nonNil(st.AdditionalGlobs)),
 		mustJSON(nonNil(st.Labels)), b2i(st.Autodeploy), b2i(st.Administrative), st.ManagedBy, st.EnvironmentID,
-		st.Service, st.TrackedCommit, st.State, ms(st.CreatedAt), ms(now))
+		st.Service, st.TrackedCommit, st.State, ms(st.CreatedAt), ms(now), mustJSON(st.Spec))
 	if err != nil {
 		return fmt.Errorf("save stack %s: %w", st.ID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sl_env_vars WHERE stack_id = ?`, st.ID); err != nil {
-		return fmt.Errorf("save variables of %s: %w", st.ID, err)
-	}
-	for name, value := range st.Env {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sl_env_vars (stack_id, name, value) VALUES (?,?,?)`, st.ID, name, value); err != nil {
-			return fmt.Errorf("save variable %s of %s: %w", name, st.ID, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sl_policy_attachments WHERE stack_id = ?`, st.ID); err != nil {
-		return fmt.Errorf("save attachments of %s: %w", st.ID, err)
-	}
-	for _, p := range st.Policies {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sl_policy_attachments (stack_id, policy) VALUES (?,?)`, st.ID, p); err != nil {
-			return fmt.Errorf("attach %s to %s: %w", p, st.ID, err)
-		}
-	}
-	if destructor {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sl_destructors (stack_id, created_at) VALUES (?,?)`, st.ID, ms(now)); err != nil {
-			return fmt.Errorf("save destructor of %s: %w", st.ID, err)
-		}
 	}
 	return tx.Commit()
 }
@@ -188,18 +169,19 @@ func (s *store) setTrackedCommit(ctx context.Context, id, commit string) error {
 }
 
 const stackCols = `id, name, description, repository, branch, project_root, globs, labels, autodeploy, administrative,
-	managed_by, environment_id, service, tracked_commit, state, created_at, updated_at`
+	managed_by, environment_id, service, tracked_commit, state, created_at, updated_at, spec`
 
 func scanStack(sc interface{ Scan(...any) error }) (Stack, error) {
 	var st Stack
-	var globs, labels string
+	var globs, labels, spec string
 	var auto, admin int
 	var created, updated int64
 	err := sc.Scan(&st.ID, &st.Name, &st.Description, &st.Repository, &st.Branch, &st.ProjectRoot, &globs, &labels,
-		&auto, &admin, &st.ManagedBy, &st.EnvironmentID, &st.Service, &st.TrackedCommit, &st.State, &created, &updated)
+		&auto, &admin, &st.ManagedBy, &st.EnvironmentID, &st.Service, &st.TrackedCommit, &st.State, &created, &updated, &spec)
 	if err != nil {
 		return st, err
 	}
+	_ = json.Unmarshal([]byte(spec), &st.Spec)
 	_ = json.Unmarshal([]byte(globs), &st.AdditionalGlobs)
 	_ = json.Unmarshal([]byte(labels), &st.Labels)
 	st.Autodeploy, st.Administrative = auto == 1, admin == 1
@@ -244,18 +226,23 @@ func (s *store) stacks(ctx context.Context) ([]Stack, error) {
 		}
 	}
 	vrows.Close()
-	prows, err := s.db.QueryContext(ctx, `SELECT stack_id, policy FROM sl_policy_attachments ORDER BY policy`)
+	prows, err := s.db.QueryContext(ctx, `SELECT a.stack_id, a.policy, COALESCE(p.type, '') FROM sl_policy_attachments a
+		LEFT JOIN sl_policies p ON p.id = a.policy ORDER BY a.policy`)
 	if err != nil {
 		return nil, fmt.Errorf("list attachments: %w", err)
 	}
 	for prows.Next() {
-		var id, p string
-		if err := prows.Scan(&id, &p); err != nil {
+		var id, p, typ string
+		if err := prows.Scan(&id, &p, &typ); err != nil {
 			prows.Close()
 			return nil, fmt.Errorf("list attachments: %w", err)
 		}
 		if i, ok := idx[id]; ok {
 			out[i].Policies = append(out[i].Policies, p)
+			if out[i].PolicyTypes == nil {
+				out[i].PolicyTypes = map[string]string{}
+			}
+			out[i].PolicyTypes[p] = typ
 		}
 	}
 	prows.Close()
@@ -275,46 +262,53 @@ func (s *store) stack(ctx context.Context, id string) (Stack, error) {
 	return Stack{}, fmt.Errorf("stack %s: %w", id, ErrNotFound)
 }
 
-func (s *store) hasDestructor(ctx context.Context, id string) (bool, error) {
+// hasState reports whether the stack has Terraform state with resources
+// in it (a deletion without destroy orphans them).
+func (s *store) hasState(ctx context.Context, id string) (bool, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_destructors WHERE stack_id = ?`, id).Scan(&n); err != nil {
-		return false, fmt.Errorf("read destructor of %s: %w", id, err)
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_tf_state WHERE stack_id = ? AND length(state) > 0`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("read state of %s: %w", id, err)
 	}
 	return n > 0, nil
 }
 
-// deleteStack removes a stack with its variables, attachments and
-// destructor. A stack with a destructor can only go after a FINISHED destroy
-// run: this is the ordering Spacelift's destructor depends_on gives, enforced
-// here by construction rather than by convention.
+// deleteStack removes a stack with everything that belongs to it in one
+// transaction, as Spacelift's stackDelete does: variables, attachments and
+// the state it manages.
 func (s *store) deleteStack(ctx context.Context, id string) error {
+	return s.tx(ctx, "delete stack "+id, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM sl_env_vars WHERE stack_id = ?`,
+			`DELETE FROM sl_policy_attachments WHERE stack_id = ?`,
+			`DELETE FROM sl_destructors WHERE stack_id = ?`,
+			`DELETE FROM sl_aws_attachments WHERE stack_id = ?`,
+			`DELETE FROM sl_role_attachments WHERE stack_id = ?`,
+			`DELETE FROM sl_tf_state WHERE stack_id = ?`,
+			`DELETE FROM sl_outputs WHERE stack_id = ?`,
+			`DELETE FROM sl_stacks WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// tx runs fn in one transaction; what names the operation in errors.
+func (s *store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("delete stack %s: %w", id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
-	var hasDestructor, destroyed int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_destructors WHERE stack_id = ?`, id).Scan(&hasDestructor); err != nil {
-		return fmt.Errorf("delete stack %s: %w", id, err)
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_runs WHERE stack_id = ? AND type = ? AND state = ?`,
-		id, RunDestroy, StateFinished).Scan(&destroyed); err != nil {
-		return fmt.Errorf("delete stack %s: %w", id, err)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if hasDestructor > 0 && destroyed == 0 {
-		return fmt.Errorf("delete stack %s: %w", id, ErrDestroyPending)
-	}
-	for _, q := range []string{
-		`DELETE FROM sl_env_vars WHERE stack_id = ?`,
-		`DELETE FROM sl_policy_attachments WHERE stack_id = ?`,
-		`DELETE FROM sl_destructors WHERE stack_id = ?`,
-		`DELETE FROM sl_stacks WHERE id = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("delete stack %s: %w", id, err)
-		}
-	}
-	return tx.Commit()
+	return nil
 }
 
 // deleteEnvVar removes one variable; refused while a destroy is pending for
@@ -462,6 +456,29 @@ func (s *store) appendLog(ctx context.Context, runID, line string) error {
 		return fmt.Errorf("append to log of run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// appendLogs appends lines to a run's log in one transaction.
+func (s *store) appendLogs(ctx context.Context, runID string, lines []string) error {
+	return s.tx(ctx, "append to log of run "+runID, func(tx *sql.Tx) error {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM sl_run_logs WHERE run_id = ?`, runID).Scan(&seq); err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO sl_run_logs (run_id, seq, at, line) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		at := ms(time.Now())
+		for _, l := range lines {
+			seq++
+			if _, err := st.ExecContext(ctx, runID, seq, at, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s *store) logs(ctx context.Context, runID string) ([]LogLine, error) {

@@ -8,17 +8,30 @@ variable "service" {
   type        = string
   description = "The service name."
 }
+variable "kind" {
+  type        = string
+  default     = "pr"
+  description = "pr or ondemand; a PR's file does not set it."
+}
+variable "name" {
+  type        = string
+  default     = ""
+  description = "An on-demand environment's name."
+}
 variable "pr_owner" {
   type        = string
-  description = "Owner of the PR's base repository."
+  default     = null
+  description = "Owner of the PR's base repository (PR only)."
 }
 variable "pr_repository" {
   type        = string
-  description = "The PR's base repository."
+  default     = null
+  description = "The PR's base repository (PR only)."
 }
 variable "pr_number" {
   type        = number
-  description = "The PR number."
+  default     = null
+  description = "The PR number (PR only)."
 }
 variable "code_version" {
   type        = string

@@ -1,0 +1,115 @@
+package spacelift
+
+import (
+	"slices"
+	"testing"
+)
+
+// The plan JSON below is in the shape `tofu show -json` gives a saved plan
+// (format 1.2): a data source read, a no-op, a creation with attributes
+// unknown until apply, a replacement and a deletion.
+const planFixture = `{
+  "format_version": "1.2",
+  "resource_changes": [
+    {"address": "data.spacelift_current_stack.this", "mode": "data", "type": "spacelift_current_stack", "name": "this",
+     "change": {"actions": ["read"], "before": null, "after": {"id": "m"}}},
+    {"address": "spacelift_policy.push", "mode": "managed", "type": "spacelift_policy", "name": "push",
+     "change": {"actions": ["no-op"], "before": {"id": "p"}, "after": {"id": "p"}}},
+    {"address": "module.env_a.spacelift_stack.this", "mode": "managed", "type": "spacelift_stack", "name": "this",
+     "change": {"actions": ["create"], "before": null, "after": {"name": "hello-service-a", "branch": "main"},
+                "after_unknown": {"id": true}, "after_sensitive": {}}},
+    {"address": "module.env_a.spacelift_environment_variable.tf_vars[\"code_version\"]", "mode": "managed",
+     "type": "spacelift_environment_variable", "name": "tf_vars",
+     "change": {"actions": ["delete", "create"], "before": {"stack_id": "hello-service-a", "value": "old"},
+                "after": {"stack_id": "hello-service-a", "value": "new"}, "after_sensitive": {"value": true}}},
+    {"address": "module.env_b.spacelift_stack_destructor.this", "mode": "managed", "type": "spacelift_stack_destructor", "name": "this",
+     "change": {"actions": ["delete"], "before": {"stack_id": "hello-service-b"}, "after": null, "before_sensitive": {}}},
+    {"address": "aws_api_gateway_deployment.this", "mode": "managed", "type": "aws_api_gateway_deployment", "name": "this",
+     "change": {"actions": ["create", "delete"], "before": {"id": "d1"}, "after": {"rest_api_id": "r"}}},
+    {"address": "aws_cloudwatch_log_group.function", "mode": "managed", "type": "aws_cloudwatch_log_group", "name": "function",
+     "change": {"actions": ["update"], "before": {"retention_in_days": 7}, "after": {"retention_in_days": 14}}}
+  ]
+}`
+
+func TestPlanChanges(t *testing.T) {
+	got, err := planChanges([]byte(planFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		action, address, key string
+		value                any
+		sensitive            []string
+	}{
+		{ActionAdded, "module.env_a.spacelift_stack.this", "name", "hello-service-a", nil},
+		{ActionReplaced, `module.env_a.spacelift_environment_variable.tf_vars["code_version"]`, "value", "new", []string{"value"}},
+		{ActionDeleted, "module.env_b.spacelift_stack_destructor.this", "stack_id", "hello-service-b", nil},
+		{ActionReplacedCBD, "aws_api_gateway_deployment.this", "rest_api_id", "r", nil},
+		{ActionChanged, "aws_cloudwatch_log_group.function", "retention_in_days", float64(14), nil},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d changes, want %d (reads and no-ops dropped): %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		c := got[i]
+		if c.Action != w.action || c.Address != w.address || c.Phase != "plan" || c.Values[w.key] != w.value ||
+			!slices.Equal(c.Sensitive, w.sensitive) {
+			t.Errorf("change %d = %+v, want %s %s with %s=%v, sensitive %v", i, c, w.action, w.address, w.key, w.value, w.sensitive)
+		}
+	}
+	if _, ok := got[0].Values["id"]; ok {
+		t.Error("an attribute unknown until apply has a plan-phase value")
+	}
+}
+
+func TestApplyChangesTakeStateValues(t *testing.T) {
+	plan, err := planChanges([]byte(planFixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := []byte(`{"format_version":"1.0","values":{"outputs":{"url":{"value":"https://x/","sensitive":false}},
+	  "root_module":{"resources":[{"address":"aws_cloudwatch_log_group.function","mode":"managed","values":{"retention_in_days":14,"arn":"a"}}],
+	  "child_modules":[{"resources":[{"address":"module.env_a.spacelift_stack.this","mode":"managed","values":{"id":"hello-service-a","name":"hello-service-a"}}]}]}}}`)
+	vals, outs, err := stateValues(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs["url"].Value != "https://x/" {
+		t.Fatalf("outputs %+v", outs)
+	}
+	got := applyChanges(plan, vals)
+	for _, tc := range []struct {
+		address, key string
+		want         any
+	}{
+		{"module.env_a.spacelift_stack.this", "id", "hello-service-a"},                  // known after apply
+		{"module.env_b.spacelift_stack_destructor.this", "stack_id", "hello-service-b"}, // a deletion keeps its before
+		{"aws_cloudwatch_log_group.function", "arn", "a"},
+	} {
+		i := slices.IndexFunc(got, func(c Change) bool { return c.Address == tc.address })
+		if i < 0 || got[i].Phase != "apply" || got[i].Values[tc.key] != tc.want {
+			t.Errorf("apply change of %s: %+v, want %s=%v", tc.address, got, tc.key, tc.want)
+		}
+	}
+}
+
+func TestActionName(t *testing.T) {
+	for _, tc := range []struct {
+		actions []string
+		want    string
+		ok      bool
+	}{
+		{[]string{"create"}, ActionAdded, true},
+		{[]string{"update"}, ActionChanged, true},
+		{[]string{"delete"}, ActionDeleted, true},
+		{[]string{"delete", "create"}, ActionReplaced, true},
+		{[]string{"create", "delete"}, ActionReplacedCBD, true},
+		{[]string{"no-op"}, "", false},
+		{[]string{"read"}, "", false},
+	} {
+		got, ok := actionName(tc.actions)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("actionName(%v) = %q, %v; want %q, %v", tc.actions, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package spacelift
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Tofu is how runs execute OpenTofu: the real binary, with the sandbox's
+// providers installed from a filesystem mirror by a CLI config of the
+// engine's own, so nothing reaches a registry.
+type Tofu struct {
+	// Path is the tofu binary.
+	Path string
+	// ProvidersDir holds terraform-provider-spacelift and
+	// terraform-provider-aws, the sandbox's providers.
+	ProvidersDir string
+}
+
+// overrideFile is the backend override every run's root gets, as Spacelift
+// adds its own backend to stacks whose state it manages: the address and
+// credentials come from TF_HTTP_* in the run's environment.
+const overrideFile = "zz_spacelift_backend_override.tf"
+
+const overrideHCL = `# Written by the sandbox's Spacelift stand-in for this run: the stack's state
+# lives in the stand-in, as Spacelift manages state for its stacks.
+terraform {
+  backend "http" {}
+}
+`
+
+// Versions the sandbox providers are installed as: the real providers'
+// versions the schema snapshots were taken from, which manager/'s and
+// infra/'s version constraints accept.
+var providerVersions = []struct{ source, binary, version string }{
+	{"registry.terraform.io/spacelift-io/spacelift", "terraform-provider-spacelift", "1.53.5"},
+	{"registry.terraform.io/hashicorp/aws", "terraform-provider-aws", "5.100.0"},
+}
+
+// writeCLIConfig installs the sandbox providers into a filesystem mirror
+// under dir (links to the binaries, in the unpacked layout tofu reads) and
+// writes the CLI config every tofu process of the engine reads: that
+// mirror for the two providers, and no direct installation of anything, so
+// no run reaches a registry. A mirror rather than dev_overrides because
+// tofu init refuses version constraints on overridden providers.
+func writeCLIConfig(path, providersDir string) error {
+	mirror := filepath.Join(filepath.Dir(path), "providers")
+	var includes []string
+	for _, p := range providerVersions {
+		bin, err := filepath.Abs(filepath.Join(providersDir, p.binary))
+		if err != nil {
+			return fmt.Errorf("provider %s: %w", p.binary, err)
+		}
+		dir := filepath.Join(mirror, filepath.FromSlash(p.source), p.version, runtime.GOOS+"_"+runtime.GOARCH)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("provider mirror: %w", err)
+		}
+		link := filepath.Join(dir, p.binary+"_v"+p.version)
+		_ = os.Remove(link)
+		if err := os.Symlink(bin, link); err != nil {
+			return fmt.Errorf("provider mirror: %w", err)
+		}
+		includes = append(includes, fmt.Sprintf("%q", p.source))
+	}
+	cfg := "# Written by the sandbox: its providers stand in for the registry's.\n" +
+		"provider_installation {\n" +
+		"  filesystem_mirror {\n" +
+		"    path    = " + fmt.Sprintf("%q", mirror) + "\n" +
+		"    include = [" + strings.Join(includes, ", ") + "]\n" +
+		"  }\n" +
+		"  direct {\n" +
+		"    exclude = [\"*/*/*\"]\n" +
+		"  }\n" +
+		"}\n"
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("tofu CLI config: %w", err)
+	}
+	return writeFileAtomic(path, []byte(cfg))
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// tofuCmd is one tofu invocation of a run.
+type tofuCmd struct {
+	dir  string
+	env  []string
+	log  func(line string) // each line of output, as tofu printed it
+	bin  string
+	quit time.Duration // how long tofu gets to stop after an interrupt
+}
+
+// run executes tofu with args and returns its stdout when capture is set
+// (logging stderr), else logs both. tofu runs in its own process group: on
+// cancellation it is interrupted as a person would (so it saves state and
+// releases its lock), then the whole group, providers included, is killed.
+func (t tofuCmd) run(ctx context.Context, capture bool, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, t.bin, args...)
+	cmd.Dir = t.dir
+	cmd.Env = t.env
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return interruptGroup(cmd) }
+	cmd.WaitDelay = t.quit
+	var out bytes.Buffer
+	var wg sync.WaitGroup
+	pipe := func(r io.Reader) {
+		defer wg.Done()
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			t.log(sc.Text())
+		}
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if capture {
+		cmd.Stdout = &out
+	} else {
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		wg.Add(1)
+		go pipe(stdout)
+	}
+	wg.Add(1)
+	go pipe(stderr)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start tofu %s: %w", args[0], err)
+	}
+	wg.Wait()
+	err = cmd.Wait()
+	killGroup(cmd)
+	if err != nil {
+		if ctx.Err() != nil {
+			return out.Bytes(), fmt.Errorf("tofu %s: %w (%v)", args[0], ctx.Err(), err)
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return out.Bytes(), fmt.Errorf("tofu %s exited with status %d", args[0], ee.ExitCode())
+		}
+		return out.Bytes(), fmt.Errorf("tofu %s: %w", args[0], err)
+	}
+	return out.Bytes(), nil
+}
+
+func sysProcAttr() *syscall.SysProcAttr {
+	// Pdeathsig: a sandbox killed with SIGKILL takes its tofu processes
+	// with it (the providers die with tofu: see their main).
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func interruptGroup(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+}
+
+// killGroup removes whatever of the group is left (a provider that did not
+// exit with tofu); the group ID is tofu's PID, which is not reused while
+// the group has members.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// runEnv is the environment of a run's tofu processes: nothing of the
+// sandbox's own environment but PATH and the temp dir, so a developer's
+// TF_* or AWS_* settings never leak into a run.
+func (e *Engine) runEnv(s Stack, token, home string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		// Not the run's directory: providers listen on a unix socket in
+		// TMPDIR, and a socket path has a 107-byte limit.
+		"TMPDIR=" + os.TempDir(),
+		"TF_CLI_CONFIG_FILE=" + e.cliConfig,
+		"CHECKPOINT_DISABLE=1",
+		"TF_IN_AUTOMATION=1",
+		"TF_INPUT=0",
+		"TF_HTTP_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
+		"TF_HTTP_LOCK_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
+		"TF_HTTP_UNLOCK_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
+		"TF_HTTP_USERNAME=spacelift",
+		"TF_HTTP_PASSWORD=" + token,
+		"SPACELIFT_API_KEY_ENDPOINT=" + e.cfg.APIURL,
+		"SPACELIFT_API_TOKEN=" + token,
+		// What Spacelift tells every run about itself.
+		"TF_VAR_spacelift_stack_id=" + s.ID,
+		"SPACELIFT_STACK_ID=" + s.ID,
+	}
+	for _, k := range sortedKeys(e.cfg.RunEnv) {
+		env = append(env, k+"="+e.cfg.RunEnv[k])
+	}
+	for _, k := range sortedKeys(s.Env) {
+		if validEnvName(k) {
+			env = append(env, k+"="+s.Env[k])
+		}
+	}
+	return env
+}
+
+// validEnvName keeps names a process environment can carry; the API lets a
+// variable be called anything.
+func validEnvName(k string) bool {
+	if k == "" || strings.ContainsAny(k, "=\x00") {
+		return false
+	}
+	return true
+}
