@@ -182,6 +182,12 @@ resource "aws_api_gateway_base_path_mapping" "this" {
   api_id      = aws_api_gateway_rest_api.this.id
   stage_name  = aws_api_gateway_stage.this.stage_name
   domain_name = aws_api_gateway_domain_name.this.domain_name
+
+  # The mapping is what puts the API on the environment's host. Before the
+  # permission exists every request there is a 500 from API Gateway, so
+  # the host goes live only once the function may be invoked (and, on
+  # destroy, stops serving before the permission goes).
+  depends_on = [aws_lambda_permission.api_gateway]
 }
 
 resource "aws_route53_record" "this" {

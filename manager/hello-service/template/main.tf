@@ -24,9 +24,6 @@ locals {
     "preview-pr-repository:${var.pr_repository}",
     "preview-pr-number:${var.pr_number}",
   ]
-  # The ID the identity derives (docs/DEVELOPING.md, "Environment identity
-  # and files"); previewctl computes the same before it writes a file.
-  derived_id = local.ondemand ? "o${substr(sha256("ondemand:${var.name}"), 0, 7)}" : substr(sha256("${lower(var.pr_owner)}/${lower(var.pr_repository)}#${var.pr_number}"), 0, 8)
 }
 
 resource "spacelift_stack" "this" {
@@ -58,10 +55,6 @@ resource "spacelift_stack" "this" {
     precondition {
       condition     = local.ondemand ? (var.name != "" && var.pr_owner == null && var.pr_repository == null && var.pr_number == null) : (var.name == "" && var.pr_owner != null && var.pr_repository != null && var.pr_number != null)
       error_message = "A PR environment needs pr_owner, pr_repository and pr_number and no name; an on-demand environment (kind = \"ondemand\") needs a name and no pr_* variables."
-    }
-    precondition {
-      condition     = var.environment_id == local.derived_id
-      error_message = "The environment_id is not the ID its PR (or on-demand name) derives."
     }
   }
 }

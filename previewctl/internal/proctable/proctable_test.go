@@ -49,3 +49,24 @@ func TestZombiesAreLeftOut(t *testing.T) {
 	}
 	cmd.Wait()
 }
+
+func TestOfSandbox(t *testing.T) {
+	const dir = "/data/sb"
+	for _, tc := range []struct {
+		name string
+		p    Process
+		want bool
+	}{
+		{"its emulator", Process{Args: []string{"/bin/aws-lambda-rie", "--x", "/data/sb/functions/f/v/bootstrap"}}, true},
+		{"another sandbox's emulator", Process{Args: []string{"/bin/aws-lambda-rie", "/data/sb2/functions/f/bootstrap"}}, false},
+		{"a bootstrap", Process{Args: []string{"/data/sb/functions/f/v/bootstrap"}}, true},
+		{"a run's provider", Process{Args: []string{"/data/sb/tmp/run-1/manager/.terraform/providers/x/terraform-provider-aws_v5.100.0"}}, true},
+		{"a run's tofu", Process{Args: []string{"/repo/bin/tofu", "plan"}, Cwd: "/data/sb/tmp/run-1/manager"}, true},
+		{"a tofu elsewhere", Process{Args: []string{"/repo/bin/tofu", "plan"}, Cwd: "/home/me/infra"}, false},
+		{"a prefix that is not the directory", Process{Args: []string{"/data/sbx/bootstrap"}}, false},
+	} {
+		if got := tc.p.OfSandbox(dir); got != tc.want {
+			t.Errorf("%s: OfSandbox = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

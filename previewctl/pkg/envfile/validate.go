@@ -92,10 +92,10 @@ func ValidateName(s string) error {
 		return bad("must not be empty")
 	case len(s) > MaxNameLen:
 		return bad(fmt.Sprintf("longer than %d characters", MaxNameLen))
-	case len(s) < MinNameLen:
-		return bad(fmt.Sprintf("shorter than %d characters", MinNameLen))
 	case strings.ToLower(s) != s:
 		return bad("must be lowercase")
+	case len(s) < MinNameLen:
+		return bad(fmt.Sprintf("shorter than %d characters", MinNameLen))
 	case !nameRE.MatchString(s):
 		return bad("must be lowercase ASCII letters, digits and hyphens, starting with a letter and not ending with a hyphen")
 	}

@@ -63,7 +63,13 @@ func Version(ctx context.Context, opts Options) (Response, error) {
 	}
 	var last Response
 	for attempt := 1; ; attempt++ {
-		last = get(ctx, client, opts, attempt)
+		r := get(ctx, client, opts, attempt)
+		if r.Err != nil && ctx.Err() != nil && attempt > 1 {
+			// The deadline cut this attempt short: it says nothing about
+			// the server, so the last answer is the one before it.
+			return last, fmt.Errorf("%w %q at %s after %d attempts (last: %s)", ErrTimeout, opts.Expect, opts.URL, attempt-1, last)
+		}
+		last = r
 		ok := last.Err == nil && last.Status/100 == 2 && strings.Contains(last.Body, opts.Expect)
 		if opts.Progress != nil {
 			verdict := "not yet"

@@ -66,8 +66,10 @@ func TestVersion(t *testing.T) {
 			if !strings.Contains(last.Body, tc.wantLastSubstring) {
 				t.Errorf("last body %q lacks %q", last.Body, tc.wantLastSubstring)
 			}
+			// One line per answered attempt; the server may also have seen
+			// an attempt that the deadline then cut short.
 			lines := strings.Count(progress.String(), "\n")
-			if int64(lines) != hits.Load() {
+			if n := hits.Load(); int64(lines) != n && !(tc.wantErr && int64(lines) == n-1) {
 				t.Errorf("%d progress lines for %d attempts:\n%s", lines, hits.Load(), progress.String())
 			}
 		})

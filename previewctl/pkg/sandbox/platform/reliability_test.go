@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"preview-environments/previewctl/internal/proctable"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,68 +261,33 @@ func (c *child) converged() (bool, string) {
 }
 
 // proc is a process of the process table that belongs to a sandbox.
-type proc struct {
-	pid, ppid int
-	args      []string
-}
+type proc = proctable.Process
 
-// sandboxProcs lists live emulators (aws-lambda-rie) and bootstraps whose
-// function directory is under dir, from /proc.
+// sandboxProcs lists the live processes of the sandbox at dir: emulators
+// and bootstraps of its functions, its runs' tofu and providers.
 func sandboxProcs(t testing.TB, dir string) []proc {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
+	all, err := proctable.List()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []proc
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range all {
+		if p.OfSandbox(dir) {
+			out = append(out, p)
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		rie := filepath.Base(args[0]) == "aws-lambda-rie" && strings.HasPrefix(args[len(args)-1], dir)
-		if !rie && !strings.HasPrefix(args[0], dir) {
-			continue
-		}
-		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(st)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) < 2 || fields[0] == "Z" {
-			continue // gone; its parent has not collected it yet
-		}
-		ppid, _ := strconv.Atoi(fields[1])
-		out = append(out, proc{pid: pid, ppid: ppid, args: args})
 	}
 	return out
 }
 
-func isEmulator(p proc) bool { return filepath.Base(p.args[0]) == "aws-lambda-rie" }
-
 // orphans are sandbox processes that the running platform (pid) did not
-// start: emulators whose parent is not the platform, bootstraps whose
-// parent is not one of its emulators.
+// start: anything of dir's sandbox (emulator, bootstrap, tofu, provider)
+// that does not descend from it.
 func orphans(t testing.TB, dir string, platformPID int) []proc {
 	t.Helper()
-	all := sandboxProcs(t, dir)
-	emulators := map[int]bool{}
-	for _, p := range all {
-		if isEmulator(p) && p.ppid == platformPID {
-			emulators[p.pid] = true
-		}
-	}
-	var out []proc
-	for _, p := range all {
-		if (isEmulator(p) && p.ppid != platformPID) || (!isEmulator(p) && !emulators[p.ppid]) {
-			out = append(out, p)
-		}
+	out, err := proctable.Orphans(dir, platformPID)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -768,9 +734,11 @@ func TestCloseDuringFirstRun(t *testing.T) {
 			if _, ok := p.SB.Environment(id); ok {
 				t.Fatalf("the data plane still has environment %s", id)
 			}
-			fnDir := filepath.Join(dataDir, "functions", id) + string(filepath.Separator)
+			// The function is named after the environment (infra/'s
+			// preview-<service>-<id>); its code is unpacked under functions/.
+			fnDir := filepath.Join(dataDir, "functions") + string(filepath.Separator)
 			for _, pr := range sandboxProcs(t, dataDir) {
-				if slices.ContainsFunc(pr.args, func(a string) bool { return strings.HasPrefix(a, fnDir) }) {
+				if slices.ContainsFunc(pr.Args, func(a string) bool { return strings.HasPrefix(a, fnDir) && strings.Contains(a, id) }) {
 					t.Fatalf("emulator of the destroyed environment still runs: %+v", pr)
 				}
 			}

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// The shapes of `tofu show -json` this engine reads: a saved plan's
-// resource_changes, and a state's resources with their values.
+// The shapes this engine reads: `tofu show -json` of a saved plan (its
+// resource_changes), and the state file tofu writes to the stand-in.
 
 type planDoc struct {
 	ResourceChanges []resourceChange `json:"resource_changes"`
@@ -28,26 +28,9 @@ type resourceChange struct {
 	} `json:"change"`
 }
 
-type stateDoc struct {
-	Values *struct {
-		Outputs    map[string]stateOutput `json:"outputs"`
-		RootModule stateModule            `json:"root_module"`
-	} `json:"values"`
-}
-
 type stateOutput struct {
 	Value     any  `json:"value"`
 	Sensitive bool `json:"sensitive"`
-}
-
-type stateModule struct {
-	Resources []struct {
-		Address         string         `json:"address"`
-		Mode            string         `json:"mode"`
-		Values          map[string]any `json:"values"`
-		SensitiveValues map[string]any `json:"sensitive_values"`
-	} `json:"resources"`
-	ChildModules []stateModule `json:"child_modules"`
 }
 
 // actionName maps a plan's actions to Spacelift's run.changes action.
@@ -121,34 +104,64 @@ func sensitiveKeys(marks any) []string {
 	return out
 }
 
-// stateValues reads a state's managed resources' values by address, and
-// its outputs.
-func stateValues(stateJSON []byte) (map[string]map[string]any, map[string]stateOutput, error) {
-	var doc stateDoc
-	if err := json.Unmarshal(stateJSON, &doc); err != nil {
-		return nil, nil, fmt.Errorf("read state JSON: %w", err)
-	}
+// rawState is the part of OpenTofu's state file (format version 4) the
+// engine reads back after an apply: each managed resource instance's
+// attributes and the outputs. It is read from the stand-in's own copy of
+// the state, which saves a `tofu show -json` (a tofu start and both
+// providers' schemas) per run.
+type rawState struct {
+	Version   int                    `json:"version"`
+	Outputs   map[string]stateOutput `json:"outputs"`
+	Resources []struct {
+		Module    string `json:"module"`
+		Mode      string `json:"mode"`
+		Type      string `json:"type"`
+		Name      string `json:"name"`
+		Instances []struct {
+			IndexKey   any            `json:"index_key"`
+			Attributes map[string]any `json:"attributes"`
+		} `json:"instances"`
+	} `json:"resources"`
+}
+
+// rawStateValues reads a state file's managed resources by address, in
+// the addresses plans use, and its outputs.
+func rawStateValues(b []byte) (map[string]map[string]any, map[string]stateOutput, error) {
 	vals := map[string]map[string]any{}
-	if doc.Values == nil {
+	if len(b) == 0 {
 		return vals, map[string]stateOutput{}, nil
 	}
-	var walk func(m stateModule)
-	walk = func(m stateModule) {
-		for _, r := range m.Resources {
-			if r.Mode == "managed" {
-				vals[r.Address] = r.Values
+	var st rawState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, nil, fmt.Errorf("read state: %w", err)
+	}
+	if st.Version != 4 {
+		return nil, nil, fmt.Errorf("read state: format version %d, want 4", st.Version)
+	}
+	for _, r := range st.Resources {
+		if r.Mode != "managed" {
+			continue
+		}
+		base := r.Type + "." + r.Name
+		if r.Module != "" {
+			base = r.Module + "." + base
+		}
+		for _, in := range r.Instances {
+			addr := base
+			switch k := in.IndexKey.(type) {
+			case string:
+				q, _ := json.Marshal(k)
+				addr += "[" + string(q) + "]"
+			case float64:
+				addr += fmt.Sprintf("[%d]", int64(k))
 			}
-		}
-		for _, c := range m.ChildModules {
-			walk(c)
+			vals[addr] = in.Attributes
 		}
 	}
-	walk(doc.Values.RootModule)
-	outs := doc.Values.Outputs
-	if outs == nil {
-		outs = map[string]stateOutput{}
+	if st.Outputs == nil {
+		st.Outputs = map[string]stateOutput{}
 	}
-	return vals, outs, nil
+	return vals, st.Outputs, nil
 }
 
 // applyChanges are the apply-phase entries of a finished apply: each

@@ -67,15 +67,38 @@ func TestApplyChangesTakeStateValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := []byte(`{"format_version":"1.0","values":{"outputs":{"url":{"value":"https://x/","sensitive":false}},
-	  "root_module":{"resources":[{"address":"aws_cloudwatch_log_group.function","mode":"managed","values":{"retention_in_days":14,"arn":"a"}}],
-	  "child_modules":[{"resources":[{"address":"module.env_a.spacelift_stack.this","mode":"managed","values":{"id":"hello-service-a","name":"hello-service-a"}}]}]}}}`)
-	vals, outs, err := stateValues(state)
+	// A state file as tofu writes it (format 4): module paths, for_each
+	// keys and count indexes make the addresses plans use.
+	state := []byte(`{"version":4,"terraform_version":"1.10.6","serial":3,"lineage":"x",
+	  "outputs":{"url":{"value":"https://x/","type":"string"}},
+	  "resources":[
+	    {"mode":"managed","type":"aws_cloudwatch_log_group","name":"function","provider":"p",
+	     "instances":[{"schema_version":0,"attributes":{"retention_in_days":14,"arn":"a"}}]},
+	    {"module":"module.env_a","mode":"managed","type":"spacelift_stack","name":"this","provider":"p",
+	     "instances":[{"attributes":{"id":"hello-service-a","name":"hello-service-a"}}]},
+	    {"module":"module.env_a","mode":"managed","type":"spacelift_environment_variable","name":"tf_vars","provider":"p",
+	     "instances":[{"index_key":"code_version","attributes":{"stack_id":"hello-service-a","value":"new"}}]},
+	    {"mode":"managed","type":"aws_route53_record","name":"r","provider":"p",
+	     "instances":[{"index_key":1,"attributes":{"fqdn":"x"}}]},
+	    {"mode":"data","type":"spacelift_current_stack","name":"this","provider":"p","instances":[{"attributes":{"id":"m"}}]}
+	  ]}`)
+	vals, outs, err := rawStateValues(state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if outs["url"].Value != "https://x/" {
 		t.Fatalf("outputs %+v", outs)
+	}
+	for _, addr := range []string{`module.env_a.spacelift_environment_variable.tf_vars["code_version"]`, "aws_route53_record.r[1]"} {
+		if _, ok := vals[addr]; !ok {
+			t.Errorf("no values for %s in %v", addr, vals)
+		}
+	}
+	if _, ok := vals["data.spacelift_current_stack.this"]; ok || len(vals) != 4 {
+		t.Errorf("data sources are not managed resources: %v", vals)
+	}
+	if _, _, err := rawStateValues([]byte(`{"version":3}`)); err == nil {
+		t.Error("a state of another format version was read")
 	}
 	got := applyChanges(plan, vals)
 	for _, tc := range []struct {

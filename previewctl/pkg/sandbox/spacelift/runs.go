@@ -3,6 +3,7 @@ package spacelift
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -109,12 +110,12 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	_, applyErr := at.run(ctx, false, "apply", "-input=false", "-no-color", "spacelift.plan")
 	// The state is read back even after a failed apply: what did apply is
 	// recorded, and the outputs reflect it.
-	stateJSON, err := t.run(ctx, true, "show", "-json", "-no-color")
-	if err != nil {
+	raw, err := e.st.readState(ctx, s.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		logf("error: read state back: %v", err)
 		return StateFailed, changes
 	}
-	values, outputs, err := stateValues(stateJSON)
+	values, outputs, err := rawStateValues(raw)
 	if err != nil {
 		logf("error: %v", err)
 		return StateFailed, changes
