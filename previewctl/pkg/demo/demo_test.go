@@ -89,19 +89,42 @@ func TestDemo(t *testing.T) {
 		regexp.MustCompile(`demo passed in [0-9.]+ s`),
 		regexp.MustCompile(`(?m)^\[ *[0-9]+\.[0-9]s\] step 4/4: close PRs #1 and #2`),
 	}
+	// The terminal run also keeps the sandbox (make demo KEEP=1): one
+	// lifecycle proves both, where a third full run would only repeat it.
 	tests := []struct {
 		name     string
 		terminal bool
+		keep     bool
 	}{
-		{"plain output for logs", false},
-		{"terminal output", true},
+		{"plain output for logs", false, false},
+		{"terminal output, sandbox kept", true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			data := filepath.Join(t.TempDir(), "demo")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			var out syncBuffer
-			err := Run(context.Background(), Config{RepoRoot: root, Addr: "127.0.0.1:0", DataDir: data, RIEPath: rie,
-				Out: &out, Terminal: tc.terminal, StepTimeout: 90 * time.Second})
+			var prs string
+			kept := false
+			cfg := Config{RepoRoot: root, Addr: "127.0.0.1:0", DataDir: data, RIEPath: rie,
+				Out: &out, Terminal: tc.terminal, StepTimeout: 90 * time.Second, Keep: tc.keep}
+			if tc.keep {
+				cfg.Kept = func(addr string) {
+					kept = true
+					defer cancel()
+					resp, err := http.Get("http://" + addr + "/api/prs")
+					if err != nil {
+						t.Errorf("kept sandbox does not answer: %v", err)
+						return
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					prs = string(b)
+				}
+			}
+			err := Run(ctx, cfg)
 			text := out.String()
 			if err != nil {
 				t.Fatalf("demo failed: %v\n%s", err, text)
@@ -120,7 +143,23 @@ func TestDemo(t *testing.T) {
 			if states := strings.Contains(plain, "· preview building: Building "); states != tc.terminal {
 				t.Errorf("intermediate preview states shown=%v, want %v", states, tc.terminal)
 			}
-			if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+			if tc.keep {
+				// Kept: it served after the lifecycle (the PRs it closed
+				// are visible through the API) until the context ended,
+				// and its state stays on disk.
+				if !kept {
+					t.Error("Kept was not called")
+				}
+				if strings.Count(prs, `"state":"closed"`) != 2 {
+					t.Errorf("GET /api/prs on the kept sandbox = %s, want both demo PRs closed", prs)
+				}
+				if !strings.Contains(text, "Stop it with Ctrl-C") {
+					t.Error("no stop instructions")
+				}
+				if _, err := os.Stat(filepath.Join(data, "state.db")); err != nil {
+					t.Errorf("kept state is gone: %v", err)
+				}
+			} else if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("data directory %s left behind (%v)", data, err)
 			}
 			if pids := emulatorsUnder(t, data); len(pids) > 0 {
@@ -130,51 +169,6 @@ func TestDemo(t *testing.T) {
 				t.Logf("narration:\n%s", text)
 			}
 		})
-	}
-}
-
-// TestDemoKeep: with Keep the sandbox keeps serving after the lifecycle
-// (the PRs it closed are visible through the API) until the context ends,
-// and its state stays on disk.
-func TestDemoKeep(t *testing.T) {
-	rie := needRIE(t)
-	data := filepath.Join(t.TempDir(), "demo")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out syncBuffer
-	var prs string
-	kept := false
-	err := Run(ctx, Config{RepoRoot: repoRoot(t), Addr: "127.0.0.1:0", DataDir: data, RIEPath: rie, Out: &out,
-		StepTimeout: 90 * time.Second, Keep: true,
-		Kept: func(addr string) {
-			kept = true
-			defer cancel()
-			resp, err := http.Get("http://" + addr + "/api/prs")
-			if err != nil {
-				t.Errorf("kept sandbox does not answer: %v", err)
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			prs = string(b)
-		}})
-	if err != nil {
-		t.Fatalf("demo --keep: %v\n%s", err, out.String())
-	}
-	if !kept {
-		t.Fatal("Kept was not called")
-	}
-	if strings.Count(prs, `"state":"closed"`) != 2 {
-		t.Errorf("GET /api/prs on the kept sandbox = %s, want both demo PRs closed", prs)
-	}
-	if !strings.Contains(out.String(), "Stop it with Ctrl-C") {
-		t.Errorf("no stop instructions in:\n%s", out.String())
-	}
-	if _, err := os.Stat(filepath.Join(data, "state.db")); err != nil {
-		t.Errorf("kept state is gone: %v", err)
-	}
-	if pids := emulatorsUnder(t, data); len(pids) > 0 {
-		t.Errorf("emulators %v outlived the kept sandbox's stop", pids)
 	}
 }
 

@@ -38,6 +38,7 @@ const (
 const (
 	labelExpires = "preview-expires-at:"
 	labelOwner   = "preview-pr-owner:"
+	labelName    = "preview-name:" // an on-demand environment's name
 	labelRepo    = "preview-pr-repository:"
 	labelNumber  = "preview-pr-number:"
 )
@@ -225,6 +226,8 @@ func envRow(pv *Preview, st *StackView, deployed bool, deployedVersion string, u
 		owner, repo, number := label(st.Labels, labelOwner), label(st.Labels, labelRepo), label(st.Labels, labelNumber)
 		if owner != "" && number != "" {
 			row.PR = owner + "/" + repo + "#" + number
+		} else if name := label(st.Labels, labelName); name != "" {
+			row.PR = "on demand: " + name
 		}
 		if t, err := time.Parse(time.RFC3339, label(st.Labels, labelExpires)); err == nil {
 			row.Expires = t.UTC()

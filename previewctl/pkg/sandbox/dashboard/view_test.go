@@ -61,6 +61,9 @@ func TestEnvironmentsJoin(t *testing.T) {
 		Runs: []RunView{{Run: spacelift.Run{ID: "r9", Type: spacelift.RunTracked, State: spacelift.StateFinished}}}}
 	orphan := StackView{Stack: spacelift.Stack{ID: "hello-service-bbbb0002", EnvironmentID: "bbbb0002", Service: "hello-service",
 		Branch: "main", State: spacelift.StackActive, CreatedAt: created.Add(time.Minute)}}
+	ondemand := StackView{Stack: spacelift.Stack{ID: "hello-service-o1234567", EnvironmentID: "o1234567", Service: "hello-service",
+		Branch: "main", State: spacelift.StackActive, CreatedAt: created.Add(2 * time.Minute),
+		Labels: []string{"preview-kind:ondemand", "preview-name:qa-checkout"}}}
 	manager := StackView{Stack: spacelift.Stack{ID: "manager-hello-service", Administrative: true}}
 	previews := []Preview{
 		{Owner: "acme", Repo: "shop", Number: 7, EnvironmentID: "aaaa0001", State: "live", URL: "http://aaaa0001.hello-service.localhost:1/"},
@@ -68,11 +71,12 @@ func TestEnvironmentsJoin(t *testing.T) {
 		{Owner: "acme", Repo: "shop", Number: 9, EnvironmentID: "dddd0004", State: "destroyed"},
 	}
 	urlOf := func(id, service string) string { return "http://" + id + "." + service + ".localhost:1/" }
-	rows := environments(previews, []StackView{manager, stack, orphan}, map[string]string{"aaaa0001": "0123456789abcdef0123456789abcdef01234567"}, urlOf, "hello-service")
+	rows := environments(previews, []StackView{manager, stack, orphan, ondemand}, map[string]string{"aaaa0001": "0123456789abcdef0123456789abcdef01234567"}, urlOf, "hello-service")
 
 	want := []EnvRow{
 		// Newest first: a row without a stack yet, then by stack creation.
 		{ID: "cccc0003", Service: "hello-service", PR: "acme/shop#8", CodeVersion: "latest", State: StateCreating, URL: urlOf("cccc0003", "hello-service")},
+		{ID: "o1234567", Service: "hello-service", PR: "on demand: qa-checkout", InfraBranch: "main", State: StateCreating, URL: urlOf("o1234567", "hello-service")},
 		{ID: "bbbb0002", Service: "hello-service", InfraBranch: "main", State: StateCreating, URL: urlOf("bbbb0002", "hello-service")},
 		{ID: "aaaa0001", Service: "hello-service", PR: "acme/shop#7", CodeVersion: "0123456789abcdef0123456789abcdef01234567",
 			InfraBranch: "infra-next", State: StateLive, URL: "http://aaaa0001.hello-service.localhost:1/"},
@@ -87,8 +91,8 @@ func TestEnvironmentsJoin(t *testing.T) {
 			t.Errorf("row %d = %+v\nwant %+v", i, g, w)
 		}
 	}
-	if !rows[2].Expires.Equal(time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)) || !rows[2].Created.Equal(created) {
-		t.Errorf("row aaaa0001 created %v expires %v, want %v and the label's time", rows[2].Created, rows[2].Expires, created)
+	if !rows[3].Expires.Equal(time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)) || !rows[3].Created.Equal(created) {
+		t.Errorf("row aaaa0001 created %v expires %v, want %v and the label's time", rows[3].Created, rows[3].Expires, created)
 	}
 }
 

@@ -62,7 +62,7 @@ func newTofuEnv(t *testing.T, install int) *tofuEnv {
 	root := repoRoot(t)
 	e := &tofuEnv{root: root, bin: filepath.Join(root, "bin", "tofu")}
 	if _, err := os.Stat(e.bin); err != nil {
-		t.Skip("bin/tofu is absent (make tools builds it): the real-engine test needs it")
+		t.Fatal("bin/tofu is absent: run make tools (make test builds it first); the real-engine test needs it")
 	}
 	plugins := t.TempDir()
 	exe := filepath.Join(plugins, "terraform-provider-aws")

@@ -55,7 +55,7 @@ func tofuBinary(t *testing.T) string {
 	if p, err := exec.LookPath("tofu"); err == nil {
 		return p
 	}
-	t.Skip("bin/tofu is absent: run `make bin/tofu` (or make tools) to run the OpenTofu end-to-end tests")
+	t.Fatal("bin/tofu is absent: run make tools (make test builds it first) to run the OpenTofu end-to-end tests")
 	return ""
 }
 
