@@ -161,9 +161,9 @@ func TestRowsMatchTheirBenchmarks(t *testing.T) {
 	}{
 		{"P2", "previewctl/pkg/sandbox", "BenchmarkGatewayVsDirect"},
 		{"P3-100", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=100"},
-		{"P3-1000", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=1000"},
+		{"P3-300", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=300"},
 		{"P3-ratio-100", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=100"},
-		{"P3-ratio-1000", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=1000"},
+		{"P3-ratio-300", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=300"},
 		{"P4", "previewctl/pkg/sandbox/githost", "BenchmarkContentsAPI100Writers/action-defaults"},
 		{"P5-cold", "service/rie", "BenchmarkColdStart"},
 		{"P5-sandbox", "previewctl/pkg/sandbox", "BenchmarkColdStart"},

@@ -24,6 +24,7 @@ func main() {
 	if !*debug {
 		lifeline.Hold() // a killed tofu must not leave its provider behind
 	}
+	lifeline.QuietSDK()
 	err := providerserver.Serve(context.Background(), awsprovider.New(version), providerserver.ServeOpts{
 		Address: awsprovider.Address,
 		Debug:   *debug,

@@ -20,6 +20,7 @@ func main() {
 	if !*debug {
 		lifeline.Hold() // a killed tofu must not leave its provider behind
 	}
+	lifeline.QuietSDK()
 
 	err := providerserver.Serve(context.Background(), spacelift.New, providerserver.ServeOpts{
 		Address:         spacelift.Address,

@@ -527,6 +527,11 @@ func (e *Engine) recordEvaluation(ctx context.Context, ev PolicyEvaluation) {
 
 // execute runs one run to a terminal state.
 func (e *Engine) execute(ctx context.Context, r Run) {
+	// The scheduler listed r as queued, but it may have been canceled
+	// since: a canceled run never starts.
+	if cur, err := e.st.run(ctx, r.ID); err != nil || cur.State != StateQueued {
+		return
+	}
 	stack, err := e.st.stack(ctx, r.StackID)
 	if errors.Is(err, ErrNotFound) {
 		e.transition(ctx, r.ID, r.StackID, StateSkipped)

@@ -249,17 +249,50 @@ func (s *store) stacks(ctx context.Context) ([]Stack, error) {
 	return out, nil
 }
 
+// stack reads one stack with its variables and attachments. The provider
+// reads stacks one at a time (a manager's refresh reads each of its
+// environments' stacks): one stack's rows, not every stack's.
 func (s *store) stack(ctx context.Context, id string) (Stack, error) {
-	all, err := s.stacks(ctx)
+	st, err := scanStack(s.db.QueryRowContext(ctx, `SELECT `+stackCols+` FROM sl_stacks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Stack{}, fmt.Errorf("stack %s: %w", id, ErrNotFound)
+	}
 	if err != nil {
-		return Stack{}, err
+		return Stack{}, fmt.Errorf("read stack %s: %w", id, err)
 	}
-	for _, st := range all {
-		if st.ID == id {
-			return st, nil
+	st.Env = map[string]string{}
+	rows, err := s.db.QueryContext(ctx, `SELECT name, value FROM sl_env_vars WHERE stack_id = ?`, id)
+	if err != nil {
+		return Stack{}, fmt.Errorf("read variables of %s: %w", id, err)
+	}
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			rows.Close()
+			return Stack{}, fmt.Errorf("read variables of %s: %w", id, err)
 		}
+		st.Env[name] = value
 	}
-	return Stack{}, fmt.Errorf("stack %s: %w", id, ErrNotFound)
+	rows.Close()
+	prows, err := s.db.QueryContext(ctx, `SELECT a.policy, COALESCE(p.type, '') FROM sl_policy_attachments a
+		LEFT JOIN sl_policies p ON p.id = a.policy WHERE a.stack_id = ? ORDER BY a.policy`, id)
+	if err != nil {
+		return Stack{}, fmt.Errorf("read attachments of %s: %w", id, err)
+	}
+	for prows.Next() {
+		var p, typ string
+		if err := prows.Scan(&p, &typ); err != nil {
+			prows.Close()
+			return Stack{}, fmt.Errorf("read attachments of %s: %w", id, err)
+		}
+		st.Policies = append(st.Policies, p)
+		if st.PolicyTypes == nil {
+			st.PolicyTypes = map[string]string{}
+		}
+		st.PolicyTypes[p] = typ
+	}
+	prows.Close()
+	return st, nil
 }
 
 // hasState reports whether the stack has Terraform state with resources

@@ -67,14 +67,7 @@ func (e *Engine) stateHandler() http.Handler {
 			return
 		}
 		err = e.st.writeState(r.Context(), id, r.URL.Query().Get("ID"), b)
-		var le *lockedError
-		switch {
-		case errors.As(err, &le):
-			w.WriteHeader(http.StatusLocked)
-			w.Write(le.info)
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
+		answer(w, err, http.StatusLocked)
 	}))
 	mux.HandleFunc("DELETE /state/{stack}", auth(func(w http.ResponseWriter, r *http.Request, id string) {
 		if err := e.st.deleteState(r.Context(), id); err != nil {
@@ -89,30 +82,30 @@ func (e *Engine) stateHandler() http.Handler {
 			return
 		}
 		err = e.st.lockState(r.Context(), id, b)
-		var le *lockedError
-		switch {
-		case errors.As(err, &le):
-			w.WriteHeader(http.StatusLocked)
-			w.Write(le.info)
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
+		answer(w, err, http.StatusLocked)
 	}))
 	mux.HandleFunc("UNLOCK /state/{stack}", auth(func(w http.ResponseWriter, r *http.Request, id string) {
 		b, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		var li lockInfo
 		_ = json.Unmarshal(b, &li)
 		err := e.st.unlockState(r.Context(), id, li.ID)
-		var le *lockedError
-		switch {
-		case errors.As(err, &le):
-			w.WriteHeader(http.StatusConflict)
-			w.Write(le.info)
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
+		answer(w, err, http.StatusConflict)
 	}))
 	return mux
+}
+
+// answer writes a state call's outcome: nothing on success, the holder's
+// lock info with locked (as the http backend expects) when another lock
+// holds the state, 500 otherwise.
+func answer(w http.ResponseWriter, err error, locked int) {
+	var le *lockedError
+	switch {
+	case errors.As(err, &le):
+		w.WriteHeader(locked)
+		w.Write(le.info)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
 }
 
 // lockedError is a state held by another lock; info is that lock's JSON.
