@@ -47,16 +47,7 @@ help: ## list the targets
 
 build: $(BUILD_TARGETS) ## build every binary into bin/
 
-# The tools build side by side: each go build is parallel inside, but their
-# downloads, links and Chromium's apt install leave cores idle when they
-# run one after another (a cold make test spent 7 minutes here serially).
-# An explicit -j from the caller wins.
-TOOLS_JOBS ?= 4
-tools: ## build every pinned tool into bin/
-	@$(MAKE) $(if $(findstring j,$(filter-out --%,$(MAKEFLAGS))),,-j$(TOOLS_JOBS)) --output-sync=target tools-build
-
-.PHONY: tools-build
-tools-build: $(TOOLS_TARGETS)
+tools: $(TOOLS_TARGETS) ## build every pinned tool into bin/
 
 test: go-test $(TEST_TARGETS) ## run every test (offline; cloud suites skip)
 
