@@ -7,8 +7,8 @@ package sandbox
 func (s *Sandbox) AWSEnv() map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL_S3":          s.S3Endpoint(),
-		"AWS_ENDPOINT_URL_LAMBDA":      s.URL() + "/aws/lambda",
-		"AWS_ENDPOINT_URL_API_GATEWAY": s.URL() + "/aws/apigateway",
+		"AWS_ENDPOINT_URL_LAMBDA":      s.URL() + LambdaPrefix,
+		"AWS_ENDPOINT_URL_API_GATEWAY": s.URL() + APIGatewayPrefix,
 		"AWS_ACCESS_KEY_ID":            "sandbox",
 		"AWS_SECRET_ACCESS_KEY":        "sandbox",
 		"AWS_REGION":                   "us-east-1",

@@ -3,7 +3,6 @@ package githost
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -39,25 +38,4 @@ func (s Source) Export(ctx context.Context, repository, ref, subdir, dest string
 		return err
 	}
 	return s.h.Export(ctx, owner, repo, ref, subdir, dest)
-}
-
-// ReadTree returns the regular files under subdir at ref, keyed by their
-// path from the repository root; symlinks are left out (the Spacelift
-// stand-in reads HCL, never through a link).
-func (s Source) ReadTree(ctx context.Context, repository, ref, subdir string) (map[string][]byte, error) {
-	owner, repo, err := splitFullName(repository)
-	if err != nil {
-		return nil, err
-	}
-	files, err := s.h.ReadTree(ctx, owner, repo, ref, subdir)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]byte, len(files))
-	for name, f := range files {
-		if f.Mode&os.ModeSymlink == 0 {
-			out[name] = f.Content
-		}
-	}
-	return out, nil
 }

@@ -24,10 +24,6 @@ type Source interface {
 	// Export writes the tree of subdir at ref into dest (which exists and is
 	// empty), at the files' paths from the repository root.
 	Export(ctx context.Context, repository, ref, subdir, dest string) error
-	// ReadTree returns the files under subdir at ref, keyed by their path
-	// from the repository root. Manager runs read thousands of small files;
-	// in memory that costs a fraction of writing them to disk.
-	ReadTree(ctx context.Context, repository, ref, subdir string) (map[string][]byte, error)
 }
 
 // Policies evaluates the real Rego policies (policies.Evaluator).

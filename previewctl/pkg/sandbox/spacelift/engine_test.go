@@ -175,34 +175,6 @@ func (g *gitRepo) Export(ctx context.Context, repo, ref, subdir, dest string) er
 	}
 }
 
-func (g *gitRepo) ReadTree(ctx context.Context, repo, ref, subdir string) (map[string][]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", "archive", "--format=tar", ref, "--", subdir)
-	cmd.Dir = g.dir
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("git archive %s %s: %w", ref, subdir, err)
-	}
-	files := map[string][]byte{}
-	tr := tar.NewReader(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return files, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h.Typeflag == tar.TypeReg {
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, err
-			}
-			files[h.Name] = b
-		}
-	}
-}
-
 var (
 	evalOnce sync.Once
 	evalErr  error
