@@ -49,6 +49,23 @@ resource "aws_iam_role_policy" "logs" {
   })
 }
 
+# Reading exactly the one greeting object of this environment's data
+# bucket, when the environment has a data stack.
+resource "aws_iam_role_policy" "greeting" {
+  count = var.greeting_bucket == "" ? 0 : 1
+
+  name = "read-greeting"
+  role = aws_iam_role.function.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = "arn:aws:s3:::${var.greeting_bucket}/${var.greeting_key}"
+    }]
+  })
+}
+
 # Created before the function so Lambda never creates one without retention.
 resource "aws_cloudwatch_log_group" "function" {
   name              = "/aws/lambda/${local.name}"
@@ -68,12 +85,15 @@ resource "aws_lambda_function" "handler" {
   memory_size       = 128
 
   environment {
+    # An empty bucket (no data stack) leaves the built-in greeting.
     variables = {
-      PREVIEW_ENVIRONMENT_ID = var.environment
+      PREVIEW_ENVIRONMENT_ID  = var.environment
+      PREVIEW_GREETING_BUCKET = var.greeting_bucket
+      PREVIEW_GREETING_KEY    = var.greeting_key
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.logs]
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.logs, aws_iam_role_policy.greeting]
 
   lifecycle {
     precondition {

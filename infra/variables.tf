@@ -96,3 +96,29 @@ variable "log_retention_days" {
     error_message = "The log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90."
   }
 }
+
+# Set by the environment's data stack (infra/data) through
+# spacelift_stack_dependency_reference: its outputs bucket and greeting_key.
+# Empty greeting_bucket means no data stack: the function answers with its
+# built-in greeting and gets no S3 permission.
+variable "greeting_bucket" {
+  type        = string
+  description = "Data bucket holding the greeting the function reads at request time (the data stack's output bucket); empty for a one-stack environment."
+  default     = ""
+
+  validation {
+    condition     = var.greeting_bucket == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.greeting_bucket))
+    error_message = "The greeting_bucket must be empty or a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "greeting_key" {
+  type        = string
+  description = "Key of the greeting object in greeting_bucket (the data stack's output greeting_key)."
+  default     = "greeting.txt"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$", var.greeting_key)) && !can(regex("[.][.]|//", var.greeting_key))
+    error_message = "The greeting_key must be a plain S3 key: letters, digits, '.', '_', '-', '/', no '..' or '//'."
+  }
+}

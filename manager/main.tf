@@ -24,5 +24,6 @@ module "hello_service" {
   repository         = var.repository
   space_id           = var.space_id
   opentofu_version   = var.opentofu_version
+  data_stack         = var.data_stack
   manager_stack_id   = data.spacelift_current_stack.this.id
 }

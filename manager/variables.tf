@@ -92,3 +92,9 @@ variable "opentofu_version" {
     error_message = "The opentofu_version must be an exact version such as 1.10.6."
   }
 }
+
+variable "data_stack" {
+  type        = bool
+  description = "Whether every environment gets a data stack (infra/data) that its service stack depends on; false makes one-stack environments."
+  default     = true
+}

@@ -2,11 +2,10 @@ package policies
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +25,7 @@ func toValue(in any) (ast.Value, error) {
 // toProjectedValue is toValue restricted to the paths p keeps: what the
 // policy can read is identical, the rest is never built.
 func toProjectedValue(in any, p *projection) (ast.Value, error) {
-	t, err := newEncoder(0).termOf(reflect.ValueOf(in), p)
+	t, err := newEncoder().termOf(reflect.ValueOf(in), p)
 	if err != nil {
 		return nil, err
 	}
@@ -38,22 +37,26 @@ func toProjectedValue(in any, p *projection) (ast.Value, error) {
 // shares one term, so does a small object built twice, and object key/value
 // pairs are built in one reused buffer.
 // OPA never modifies input terms, so sharing them is safe. An encoder is
-// used by one goroutine.
+// used by one goroutine, for one document.
 type encoder struct {
 	slab   []ast.Term
 	next   int // size of the next slab
 	strs   map[string]*ast.Term
-	kvs    [][2]*ast.Term // a stack: each object uses the tail it appended
-	objs   map[smallObject]*ast.Term
+	kvs    [][2]*ast.Term                // a stack: each object uses the tail it appended
+	objs1  map[[1][2]*ast.Term]*ast.Term // small objects by their pairs, one table per size
+	objs2  map[[2][2]*ast.Term]*ast.Term
+	objs3  map[[3][2]*ast.Term]*ast.Term
+	objs4  map[[4][2]*ast.Term]*ast.Term
 	fields map[fieldsKey][]projectedField
 }
 
-// newEncoder sizes its tables for about n values: growing them was a tenth
-// of the encoding of a 50,000-change run.
-func newEncoder(n int) *encoder {
+func newEncoder() *encoder {
 	return &encoder{
-		strs:   make(map[string]*ast.Term, n),
-		objs:   make(map[smallObject]*ast.Term, n),
+		strs:   map[string]*ast.Term{},
+		objs1:  map[[1][2]*ast.Term]*ast.Term{},
+		objs2:  map[[2][2]*ast.Term]*ast.Term{},
+		objs3:  map[[3][2]*ast.Term]*ast.Term{},
+		objs4:  map[[4][2]*ast.Term]*ast.Term{},
 		fields: map[fieldsKey][]projectedField{},
 	}
 }
@@ -89,21 +92,39 @@ func (enc *encoder) str(s string) *ast.Term {
 // projection has dropped what made each one unique.
 func (enc *encoder) object(start int) *ast.Term {
 	kvs := enc.kvs[start:]
-	var key smallObject
-	small := len(kvs) <= len(key.kvs)
-	if small {
-		key.n = len(kvs)
-		copy(key.kvs[:], kvs)
-		if t, ok := enc.objs[key]; ok {
-			enc.pop(start)
-			return t
+	n := len(kvs)
+	for _, kv := range kvs {
+		if _, ok := kv[1].Value.(*ast.Array); ok {
+			n = 0 // arrays are built anew each time: no earlier object holds this one
+			break
 		}
 	}
-	t := enc.term(ast.NewObject(kvs...))
-	if small {
-		enc.objs[key] = t
+	var t *ast.Term
+	switch n {
+	case 1:
+		t = shared(enc, enc.objs1, [1][2]*ast.Term(kvs), kvs)
+	case 2:
+		t = shared(enc, enc.objs2, [2][2]*ast.Term(kvs), kvs)
+	case 3:
+		t = shared(enc, enc.objs3, [3][2]*ast.Term(kvs), kvs)
+	case 4:
+		t = shared(enc, enc.objs4, [4][2]*ast.Term(kvs), kvs)
+	default:
+		t = enc.term(ast.NewObject(kvs...))
 	}
 	enc.pop(start)
+	return t
+}
+
+// shared returns the object made of exactly the pairs key, built once.
+// Keyed by term identity, with one table per size: hashing the key is
+// most of the cost of a look-up, and most objects have one or two pairs.
+func shared[K comparable](enc *encoder, objs map[K]*ast.Term, key K, kvs [][2]*ast.Term) *ast.Term {
+	if t, ok := objs[key]; ok {
+		return t
+	}
+	t := enc.term(ast.NewObject(kvs...))
+	objs[key] = t
 	return t
 }
 
@@ -139,12 +160,6 @@ func (enc *encoder) fieldsOf(t reflect.Type, p *projection) []projectedField {
 func (enc *encoder) pop(start int) {
 	clear(enc.kvs[start:])
 	enc.kvs = enc.kvs[:start]
-}
-
-// smallObject identifies an object by the identity of its terms.
-type smallObject struct {
-	n   int
-	kvs [4][2]*ast.Term
 }
 
 func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
@@ -186,8 +201,8 @@ func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return nil, fmt.Errorf("byte slices are not supported")
 		}
-		terms := make([]*ast.Term, v.Len())
-		if err := enc.fillTerms(v, terms, p.elem()); err != nil {
+		terms, err := enc.fillTerms(v, p.elem(), p.unordered())
+		if err != nil {
 			return nil, err
 		}
 		return enc.term(ast.NewArray(terms...)), nil
@@ -235,34 +250,57 @@ func (enc *encoder) termOf(v reflect.Value, p *projection) (*ast.Term, error) {
 	return nil, fmt.Errorf("type %s has no JSON form", v.Type())
 }
 
-// parallelMin is the array length from which elements are encoded on all
-// cores: the stacks and changes of a large account dominate the encoding.
-const parallelMin = 2048
-
-func (enc *encoder) fillTerms(v reflect.Value, terms []*ast.Term, p *projection) error {
-	encode := func(enc *encoder, lo, hi int) error {
-		for i := lo; i < hi; i++ {
-			x, err := enc.termOf(v.Index(i), p)
-			if err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
-			}
-			terms[i] = x
+// fillTerms converts the elements of v, with their duplicates dropped if
+// unique is set. One encoder does it all, on one core: encoding a large
+// array in parallel chunks, each with its own tables, built most shared
+// objects once per chunk, cost more CPU than it saved wall time on two
+// cores, and much more wall time when the other core was busy.
+func (enc *encoder) fillTerms(v reflect.Value, p *projection, unique bool) ([]*ast.Term, error) {
+	terms := make([]*ast.Term, v.Len())
+	for i := range terms {
+		x, err := enc.termOf(v.Index(i), p)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
-		return nil
+		terms[i] = x
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(terms)/(parallelMin/2))
-	if len(terms) < parallelMin || workers < 2 {
-		return encode(enc, 0, len(terms))
+	if unique {
+		return dedupe(terms), nil
 	}
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	chunk := (len(terms) + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(terms))
-		wg.Go(func() { errs[w] = encode(newEncoder(hi-lo), lo, hi) })
+	return terms, nil
+}
+
+// dedupe drops the elements of terms equal to an earlier one, keeping the
+// first occurrences in order. For an array the policy only iterates (see
+// projection.unordered) this changes nothing the policy can compute, and
+// once projected the changes of a large run are mostly equal: the
+// variables of one stack differ only in attributes the policy never reads.
+func dedupe(terms []*ast.Term) []*ast.Term {
+	if len(terms) < 2 {
+		return terms
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	first := make(map[int]*ast.Term, len(terms)/4)
+	var more map[int][]*ast.Term // other distinct terms with an already seen hash
+	out := terms[:0]
+	for _, t := range terms {
+		h := t.Value.Hash() // cached for objects and arrays
+		u, ok := first[h]
+		if !ok {
+			first[h] = t
+			out = append(out, t)
+			continue
+		}
+		if u.Equal(t) || slices.ContainsFunc(more[h], t.Equal) {
+			continue
+		}
+		if more == nil {
+			more = map[int][]*ast.Term{}
+		}
+		more[h] = append(more[h], t)
+		out = append(out, t)
+	}
+	clear(terms[len(out):])
+	return slices.Clip(out)
 }
 
 // plainTerm converts the types encoding/json decodes into, without reflection.
@@ -279,6 +317,23 @@ func (enc *encoder) plainTerm(x any, p *projection) (*ast.Term, bool) {
 			return ast.InternedNullTerm, true
 		}
 		start := len(enc.kvs)
+		if p.named != nil {
+			// Only the keys the policy reads, in a fixed order (so that equal
+			// objects are built from the same pairs and shared).
+			for _, c := range p.named {
+				v, ok := x[c.key]
+				if !ok {
+					continue
+				}
+				t, ok := enc.plainTerm(v, c.proj)
+				if !ok {
+					enc.pop(start)
+					return nil, false
+				}
+				enc.kvs = append(enc.kvs, [2]*ast.Term{c.term, t})
+			}
+			return enc.object(start), true
+		}
 		for k, v := range x {
 			kp := p.child(k)
 			if kp == nil {

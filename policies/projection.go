@@ -17,9 +17,30 @@ import (
 // whole set means the value is used as a whole (compared, passed to a
 // function, returned) and is converted in full. Otherwise only the listed
 // children are kept; the child "*" stands for every key or array element.
+//
+// ordered says that the order or the number of the elements of an array
+// at this node can matter: it is read with a constant or reused index, or
+// iterated inside an array comprehension. An array that is only iterated
+// (`some x in input.xs`, the index never used again) in a rule body or a
+// set or object comprehension cannot tell equal elements apart: such a body
+// has the same set of solutions whether an element appears once or fifty
+// times, and every kind of rule and those comprehensions keep only that set.
+// Such an array is converted with its duplicate elements (equal once
+// projected) dropped; see unordered.
 type projection struct {
 	whole    bool
+	ordered  bool
 	children map[string]*projection
+	// named lists the children, sorted, when there is no "*" child: an
+	// object is then converted by looking these keys up rather than by
+	// walking all its keys (see seal).
+	named []namedChild
+}
+
+type namedChild struct {
+	key  string
+	term *ast.Term // the key as a term, shared by every object converted
+	proj *projection
 }
 
 // anyKey is the child of a projection that applies to every key or element.
@@ -52,6 +73,13 @@ func (p *projection) elem() *projection {
 	return wholeProjection
 }
 
+// unordered reports whether an array at p is only iterated, in contexts
+// that cannot observe how often or where an element occurs, so that its
+// duplicates can be dropped.
+func (p *projection) unordered() bool {
+	return !p.whole && !p.ordered && p.children[anyKey] != nil
+}
+
 // String lists the projected paths, sorted, as input.a.b / input.c.* lines.
 func (p *projection) String() string {
 	var lines []string
@@ -80,6 +108,14 @@ func (p *projection) String() string {
 func inputProjection(m *ast.Module) *projection {
 	a := &projectionAnalysis{root: &projection{}, constRules: constantRules(m)}
 	for _, r := range m.Rules {
+		// How often each variable occurs anywhere in the rule (heads, bodies,
+		// else branches, comprehensions): an iteration index that occurs once
+		// is used for nothing but the iteration.
+		a.uses = map[ast.Var]int{}
+		ast.WalkVars(r, func(v ast.Var) bool {
+			a.uses[v]++
+			return false
+		})
 		for rule := r; rule != nil; rule = rule.Else {
 			a.vars = map[ast.Var][][]string{}
 			a.consts = map[ast.Var][]ast.Value{}
@@ -92,7 +128,25 @@ func inputProjection(m *ast.Module) *projection {
 			a.terms(rule.Head)
 		}
 	}
+	a.root.seal()
 	return a.root
+}
+
+// seal fills in named below p, once the analysis is complete: projections
+// are read-only afterwards, and shared by concurrent encoders.
+func (p *projection) seal() {
+	if p.whole {
+		return
+	}
+	_, star := p.children[anyKey]
+	p.named = nil
+	for k, c := range p.children {
+		c.seal()
+		if !star {
+			p.named = append(p.named, namedChild{k, ast.StringTerm(k), c})
+		}
+	}
+	slices.SortFunc(p.named, func(a, b namedChild) int { return strings.Compare(a.key, b.key) })
 }
 
 // constantRules maps the path of each rule that is defined once, as a
@@ -123,6 +177,8 @@ type projectionAnalysis struct {
 	vars       map[ast.Var][][]string  // local variable -> the input paths it may hold
 	consts     map[ast.Var][]ast.Value // local variable -> the constant values it may hold
 	seen       map[ast.Var]bool        // variables bound before the current expression
+	uses       map[ast.Var]int         // occurrences of each variable in the current rule
+	inArray    int                     // depth of array comprehensions around the current expression
 }
 
 func (a *projectionAnalysis) see(x any) {
@@ -266,8 +322,12 @@ func (a *projectionAnalysis) terms(x any) {
 				return true
 			}
 		case *ast.ArrayComprehension:
+			// Its elements are one per solution of its body: iterations
+			// inside it can observe duplicates.
+			a.inArray++
 			a.terms(v.Term)
 			a.body(v.Body)
+			a.inArray--
 			return true
 		case *ast.SetComprehension:
 			a.terms(v.Term)
@@ -311,6 +371,11 @@ func (a *projectionAnalysis) refPaths(t *ast.Term) ([][]string, bool) {
 		return nil, false
 	}
 	for _, k := range ref[1:] {
+		if !a.isIteration(k) {
+			for _, p := range paths {
+				a.markOrdered(p)
+			}
+		}
 		keys := []string{anyKey}
 		if s, ok := k.Value.(ast.String); ok {
 			keys = []string{string(s)}
@@ -334,6 +399,35 @@ func (a *projectionAnalysis) refPaths(t *ast.Term) ([][]string, bool) {
 		paths = next
 	}
 	return paths, true
+}
+
+// isIteration reports whether key k of a ref only enumerates a collection:
+// a variable that occurs nowhere else in the rule, outside any array
+// comprehension.
+func (a *projectionAnalysis) isIteration(k *ast.Term) bool {
+	v, ok := k.Value.(ast.Var)
+	return ok && a.uses[v] == 1 && a.inArray == 0
+}
+
+// markOrdered records that the order or multiplicity of the elements at
+// path may be observed.
+func (a *projectionAnalysis) markOrdered(path []string) {
+	n := a.root
+	for _, k := range path {
+		if n.whole {
+			return
+		}
+		if n.children == nil {
+			n.children = map[string]*projection{}
+		}
+		c, ok := n.children[k]
+		if !ok {
+			c = &projection{}
+			n.children[k] = c
+		}
+		n = c
+	}
+	n.ordered = true
 }
 
 // need marks path as read; whole means everything below it is read too.

@@ -34,6 +34,87 @@ func TestTriggerProjectionPaths(t *testing.T) {
 	if got := strings.Split(p.String(), "\n"); !slices.Equal(got, want) {
 		t.Errorf("trigger policy reads\n%s\nwant\n%s", p, strings.Join(want, "\n"))
 	}
+	// Both arrays are only iterated: their duplicates are dropped.
+	if got, want := p.unorderedPaths(), "input.run.changes\ninput.stacks"; got != want {
+		t.Errorf("trigger policy's unordered arrays\n%s\nwant\n%s", got, want)
+	}
+}
+
+// unorderedPaths lists, sorted, the paths of the arrays whose duplicates
+// the encoder drops.
+func (p *projection) unorderedPaths() string {
+	var lines []string
+	var walk func(prefix string, n *projection)
+	walk = func(prefix string, n *projection) {
+		if n.whole {
+			return // converted in full, duplicates and all
+		}
+		if n.unordered() {
+			lines = append(lines, prefix)
+		}
+		for k, c := range n.children {
+			walk(prefix+"."+k, c)
+		}
+	}
+	walk("input", p)
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// An array may lose its duplicates only if nothing can count or locate its
+// elements: every access is an iteration whose index is used for nothing
+// else, outside any array comprehension, and the array is never used whole.
+func TestInputProjectionUnordered(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		want string // unorderedPaths
+	}{
+		{"iteration", `p if { some x in input.xs; x.k == 1 }`, "input.xs"},
+		{"wildcard", `p if input.xs[_].k == 1`, "input.xs"},
+		{"declared index used once", `p if { some i; input.xs[i].k == 1 }`, "input.xs"},
+		{"partial set", `s contains x.k if { some x in input.xs }`, "input.xs"},
+		{"partial object", `o[x.k] := x.v if { some x in input.xs }`, "input.xs"},
+		{"complete rule", `v := x.k if { some x in input.xs }`, "input.xs"},
+		{"function", `f(k) if { some x in input.xs; x.k == k }
+p if f(1)`, "input.xs"},
+		{"alias of the array", `p if { xs := input.xs; some x in xs; x.k == 1 }`, "input.xs"},
+		{"element used whole", `p if { some x in input.xs; x == {"k": 1} }`, "input.xs"},
+		{"set comprehension", `p if count({x | some x in input.xs}) > 1`, "input.xs"},
+		{"object comprehension", `p if count({x.k: x.v | some x in input.xs}) > 1`, "input.xs"},
+		{"negation", `p if not q
+q if input.xs[_].k == 1`, "input.xs"},
+		{"nested arrays", `p if { some x in input.xs; some y in x.ys; y == 1 }`, "input.xs\ninput.xs.*.ys"},
+		{"array comprehension", `p if count([x | some x in input.xs]) > 1`, ""},
+		{"set comprehension inside an array comprehension", `p if count([1 | some y in {x | some x in input.xs}]) > 1`, ""},
+		{"index used", `p if { some i, x in input.xs; i > 0; x.k == 1 }`, ""},
+		{"index shared by two arrays", `p if { some i; input.xs[i] == input.ys[i] }`, ""},
+		{"constant index", `p if input.xs[0].k == 1`, ""},
+		{"index passed in", `f(i) := input.xs[i].k
+p if f(0) == 1`, ""},
+		{"counted", `p if { some x in input.xs; x.k == 1; count(input.xs) > 1 }`, ""},
+		{"alias counted", `p if { xs := input.xs; some x in xs; x.k == 1; count(xs) > 1 }`, ""},
+		{"membership", `p if 1 in input.xs`, ""},
+		{"every", `p if { every x in input.xs { x.k == 1 } }`, ""},
+		{"with", `q if input.xs[_].k == 1
+p if q with input.a as 1`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := "package x\n\n" + c.body + "\n"
+			m, err := ast.ParseModuleWithOpts("x.rego", src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			comp := ast.NewCompiler()
+			if comp.Compile(map[string]*ast.Module{"x.rego": m}); comp.Failed() {
+				t.Fatal(comp.Errors)
+			}
+			if got := inputProjection(comp.Modules["x.rego"]).unorderedPaths(); got != c.want {
+				t.Errorf("unordered arrays of\n%s\n= %q, want %q", c.body, got, c.want)
+			}
+		})
+	}
 }
 
 // Whatever the analysis cannot follow keeps the whole value it touches.
@@ -217,7 +298,8 @@ func randomTriggerInput(r *rand.Rand) TriggerInput {
 }
 
 // The projected document holds exactly the projected paths, with their
-// values unchanged, and nothing else.
+// values unchanged, and nothing else; an iterated array holds each distinct
+// projected element once.
 func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
 	e := newEvaluator(t)
 	in := TriggerInput{
@@ -225,6 +307,15 @@ func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
 			Action: "added", Phase: "apply", Moved: true,
 			Entity: Entity{Address: "a.b", Name: "b", Type: "spacelift_environment_variable", EntityType: "resource",
 				Data: map[string]any{"values": map[string]any{"stack_id": "s1", "write_only": false}, "other": "x"}},
+		}, {
+			// Equal to the first once projected: dropped.
+			Action: "added", Phase: "apply",
+			Entity: Entity{Address: "a.c", Name: "c", Type: "spacelift_environment_variable", EntityType: "resource",
+				Data: map[string]any{"values": map[string]any{"stack_id": "s1", "name": "y"}}},
+		}, {
+			Action: "added", Phase: "plan",
+			Entity: Entity{Address: "a.b", Name: "b", Type: "spacelift_environment_variable", EntityType: "resource",
+				Data: map[string]any{"values": map[string]any{"stack_id": "s1"}}},
 		}}},
 		Stack:  Stack{ID: "mgr", Name: "manager", Labels: []string{"l"}},
 		Stacks: []Stack{{ID: "s1", Name: "one", Labels: []string{"a", "b"}, Branch: "main"}},
@@ -234,8 +325,10 @@ func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ast.MustParseTerm(`{
-		"run": {"type": "TRACKED", "state": "FINISHED", "changes": [{"action": "added", "phase": "apply",
-			"entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1"}}}}]},
+		"run": {"type": "TRACKED", "state": "FINISHED", "changes": [
+			{"action": "added", "phase": "apply", "entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1"}}}},
+			{"action": "added", "phase": "plan", "entity": {"type": "spacelift_environment_variable", "data": {"values": {"stack_id": "s1"}}}}
+		]},
 		"stack": {"id": "mgr"},
 		"stacks": [{"id": "s1", "labels": ["a", "b"]}]
 	}`).Value

@@ -168,7 +168,8 @@ func TestRowsMatchTheirBenchmarks(t *testing.T) {
 		{"P5-cold", "service/rie", "BenchmarkColdStart"},
 		{"P5-sandbox", "previewctl/pkg/sandbox", "BenchmarkColdStart"},
 		{"Trigger", "policies", "BenchmarkTrigger/stacks=10000/changes=50000"},
-		{"P1", "previewctl/pkg/demo", "BenchmarkPREventToURL"},
+		{"P1", "previewctl/pkg/demo", "BenchmarkPREventToURL/stacks=1"},
+		{"P1-two-stack", "previewctl/pkg/demo", "BenchmarkPREventToURL/stacks=2"},
 	} {
 		var row *Row
 		for i := range Rows {

@@ -125,10 +125,12 @@ func p3Ratio(id string, n int) Row {
 
 // Rows are the goals, in its order.
 var Rows = []Row{
-	{ID: "P1", What: "PR event to URL serving the new head sha, sandbox on the real OpenTofu engine (median; compile excluded)",
-		Func: "BenchmarkPREventToURL", Src: []Src{{"ms-event-to-url", 1}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 5000}},
-	{ID: "P1-compile", What: "artifact compile in that run, its own row",
-		Func: "BenchmarkPREventToURL", Src: []Src{{"ms-compile", 1}}, Unit: "ms"},
+	{ID: "P1", What: "PR event to URL serving the new head sha, one-stack environment, sandbox on the real OpenTofu engine (median; compile excluded)",
+		Func: "BenchmarkPREventToURL", Sub: "stacks=1", Src: []Src{{"ms-event-to-url", 1}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 5000}},
+	{ID: "P1-two-stack", What: "the same for a two-stack environment (data stack, then the service stack that depends on it), same run",
+		Func: "BenchmarkPREventToURL", Sub: "stacks=2", Src: []Src{{"ms-event-to-url", 1}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 5000}},
+	{ID: "P1-compile", What: "artifact compile in the one-stack run, its own row",
+		Func: "BenchmarkPREventToURL", Sub: "stacks=1", Src: []Src{{"ms-compile", 1}}, Unit: "ms"},
 	{ID: "P2", What: "gateway vs direct emulator invokes of the same warm function, one run: req/s ratio",
 		Dir: sandboxDir, Func: "BenchmarkGatewayVsDirect", Src: []Src{{"gateway/direct", 1}}, Goal: &Goal{Op: ">=", Value: 0.9},
 		Detail: []Detail{{"gateway", []Src{{"gateway-req/s", 1}}, "req/s"}, {"direct", []Src{{"direct-req/s", 1}}, "req/s"}}},
@@ -151,6 +153,8 @@ var Rows = []Row{
 		Detail: []Detail{{"bootstrap", []Src{{"bootstrap-bytes", 1e-6}}, "MB"}}},
 	{ID: "P5-cold", What: "cold start under AWS's emulator: process start to first response",
 		Dir: "service/rie", Func: "BenchmarkColdStart", Src: []Src{{"ms/op-first-response", 1}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 50}},
+	{ID: "P5-s3", What: "cold start under AWS's emulator, the first response reading its greeting from S3 (a two-stack environment's function)",
+		Dir: "service/rie", Func: "BenchmarkColdStartS3", Src: []Src{{"ms/op-first-response", 1}}, Unit: "ms", Goal: &Goal{Op: "<=", Value: 50}},
 	{ID: "P5-sandbox", What: "sandbox: first response of a newly deployed version (after its deploy)",
 		Dir: sandboxDir, Func: "BenchmarkColdStart", Src: []Src{{"ms/op-first-response", 1}}, Unit: "ms",
 		Detail: []Detail{{"deploy", []Src{{"ms/op-deploy", 1}}, "ms"}}},

@@ -57,5 +57,6 @@ module "environments" {
     artifact_bucket    = var.artifact_bucket
     aws_region         = var.aws_region
     opentofu_version   = var.opentofu_version
+    data_stack         = var.data_stack
   }
 }

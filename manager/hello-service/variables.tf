@@ -102,3 +102,9 @@ variable "manager_stack_id" {
     error_message = "The manager_stack_id must not be empty."
   }
 }
+
+variable "data_stack" {
+  type        = bool
+  description = "Whether every environment gets a data stack (infra/data: a bucket with the greeting) that its service stack depends on; false makes one-stack environments."
+  default     = true
+}

@@ -1,6 +1,8 @@
 // Package handler answers API Gateway REST API (v1) proxy events for the
-// hello service: GET / and GET /hello say "<code_version>: <greeting>", the
-// greeting being PREVIEW_GREETING when infra sets it, else "Hello world".
+// hello service: GET / and GET /hello say "<code_version>: <greeting>". The
+// greeting comes from a Source when there is one (the environment's data
+// bucket: PREVIEW_GREETING_BUCKET), read at request time; otherwise it is
+// PREVIEW_GREETING when infra sets it, else "Hello world".
 package handler
 
 import (
@@ -28,6 +30,25 @@ const EnvGreeting = "PREVIEW_GREETING"
 // DefaultGreeting is the message when EnvGreeting is unset or empty.
 const DefaultGreeting = "Hello world"
 
+// EnvGreetingBucket and EnvGreetingKey name the object holding the greeting
+// (infra sets them from the data stack's outputs): when the bucket is set,
+// the greeting is read from s3://<bucket>/<key> at request time and
+// EnvGreeting is not used.
+const (
+	EnvGreetingBucket = "PREVIEW_GREETING_BUCKET"
+	EnvGreetingKey    = "PREVIEW_GREETING_KEY"
+)
+
+// Source supplies the greeting at request time. An error makes the request
+// answer 503; an empty greeting means DefaultGreeting.
+type Source interface {
+	Greeting(ctx context.Context) (string, error)
+}
+
+// Unavailable is the 503 answer's message when the Source fails (the
+// cause goes to the log, not to the client).
+const Unavailable = "service unavailable: the greeting could not be read"
+
 // Allow lists the methods the routes answer.
 const Allow = "GET, HEAD"
 
@@ -42,8 +63,11 @@ type Config struct {
 	// EnvironmentID is the preview environment's ID (from EnvEnvironmentID).
 	EnvironmentID string
 	// Greeting is the message (from EnvGreeting); empty means
-	// DefaultGreeting.
+	// DefaultGreeting. Ignored when Source is set.
 	Greeting string
+	// Source, when set, supplies the greeting for each request (from the
+	// object EnvGreetingBucket/EnvGreetingKey name).
+	Source Source
 	// Logger receives one JSON line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -80,28 +104,41 @@ type errorBody struct {
 }
 
 // Handle answers one proxy event. It never returns an error: every outcome
-// is an HTTP response, so API Gateway never turns it into a bare 502.
+// is an HTTP response, so API Gateway never turns it into a bare 502. A
+// greeting that cannot be read is a 503 saying so, with the cause in the
+// request's log line.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	start := time.Now()
 	wantJSON := prefersJSON(header(req, "Accept"))
 	var resp events.APIGatewayProxyResponse
+	var failure error
 	switch {
 	case !known(req.Path):
 		resp = h.errorResponse(http.StatusNotFound, "not found", req.Path, wantJSON)
 	case req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodHead:
 		resp = h.errorResponse(http.StatusMethodNotAllowed, "method not allowed", req.Path, wantJSON)
 		resp.Headers["Allow"] = Allow
-	case wantJSON:
-		b, _ := json.Marshal(Hello{Version: h.cfg.Version, Commit: h.cfg.Commit, Environment: h.cfg.EnvironmentID, Message: h.cfg.Greeting})
-		resp = response(http.StatusOK, "application/json", string(b))
 	default:
-		resp = response(http.StatusOK, "text/plain; charset=utf-8", h.cfg.Version+": "+h.cfg.Greeting)
+		greeting, err := h.greeting(ctx)
+		switch {
+		case err != nil:
+			failure = err
+			resp = h.errorResponse(http.StatusServiceUnavailable, Unavailable, req.Path, wantJSON)
+			// The Source caches for at most a second or two: a retry soon
+			// after may well succeed.
+			resp.Headers["Retry-After"] = "1"
+		case wantJSON:
+			b, _ := json.Marshal(Hello{Version: h.cfg.Version, Commit: h.cfg.Commit, Environment: h.cfg.EnvironmentID, Message: greeting})
+			resp = response(http.StatusOK, "application/json", string(b))
+		default:
+			resp = response(http.StatusOK, "text/plain; charset=utf-8", h.cfg.Version+": "+greeting)
+		}
 	}
 	if req.HTTPMethod == http.MethodHead {
 		resp.Headers["Content-Length"] = strconv.Itoa(len(resp.Body))
 		resp.Body = ""
 	}
-	h.log.LogAttrs(ctx, slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("request_id", req.RequestContext.RequestID),
 		slog.String("lambda_request_id", lambdaRequestID(ctx)),
 		slog.String("method", req.HTTPMethod),
@@ -110,8 +147,29 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		slog.String("environment", h.cfg.EnvironmentID),
 		slog.String("version", h.cfg.Version),
 		slog.Duration("duration", time.Since(start)),
-	)
+	}
+	level := slog.LevelInfo
+	if failure != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", failure.Error()))
+	}
+	h.log.LogAttrs(ctx, level, "request", attrs...)
 	return resp, nil
+}
+
+// greeting is the request's message: the Source's when there is one.
+func (h *Handler) greeting(ctx context.Context) (string, error) {
+	if h.cfg.Source == nil {
+		return h.cfg.Greeting, nil
+	}
+	g, err := h.cfg.Source.Greeting(ctx)
+	if err != nil {
+		return "", err
+	}
+	if g == "" {
+		return DefaultGreeting, nil
+	}
+	return g, nil
 }
 
 func (h *Handler) errorResponse(status int, msg, path string, wantJSON bool) events.APIGatewayProxyResponse {

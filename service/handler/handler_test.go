@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -186,6 +187,90 @@ func BenchmarkHandle(b *testing.B) {
 				if _, err := h.Handle(ctx, req); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// fakeSource is a handler.Source with a canned answer that counts calls.
+type fakeSource struct {
+	greeting string
+	err      error
+	calls    int
+}
+
+func (f *fakeSource) Greeting(context.Context) (string, error) {
+	f.calls++
+	return f.greeting, f.err
+}
+
+// TestSource: with a Source (the data bucket's object), the greeting is
+// read for every answered request, in text and JSON; a failed read is a
+// 503 saying so (never an error for API Gateway to turn into a 502), with
+// the cause in the request's one log line at level ERROR; unknown paths and
+// methods do not read it.
+func TestSource(t *testing.T) {
+	readErr := errors.New("read greeting s3://preview-0a1b2c3d-x/greeting.txt: NoSuchKey: The specified key does not exist.")
+	tests := []struct {
+		name        string
+		src         *fakeSource
+		method      string
+		path        string
+		accept      string
+		status      int
+		contentType string
+		body        string
+		calls       int
+		logError    string
+	}{
+		{name: "text", src: &fakeSource{greeting: "Hello from S3"}, method: "GET", path: "/hello",
+			status: 200, contentType: "text/plain; charset=utf-8", body: sha + ": Hello from S3", calls: 1},
+		{name: "json", src: &fakeSource{greeting: "Hello from S3"}, method: "GET", path: "/", accept: "application/json",
+			status: 200, contentType: "application/json", body: `{"version":"` + sha + `","commit":"` + sha + `","environment":"abcd1234","message":"Hello from S3"}`, calls: 1},
+		{name: "empty object is the default", src: &fakeSource{greeting: ""}, method: "GET", path: "/",
+			status: 200, body: sha + ": Hello world", calls: 1},
+		{name: "read fails", src: &fakeSource{err: readErr}, method: "GET", path: "/hello",
+			status: 503, contentType: "text/plain; charset=utf-8", body: handler.Unavailable, calls: 1, logError: readErr.Error()},
+		{name: "read fails json", src: &fakeSource{err: readErr}, method: "GET", path: "/hello", accept: "application/json",
+			status: 503, contentType: "application/json", body: `{"error":"` + handler.Unavailable + `","path":"/hello"}`, calls: 1, logError: readErr.Error()},
+		{name: "read fails head", src: &fakeSource{err: readErr}, method: "HEAD", path: "/",
+			status: 503, body: "", calls: 1, logError: readErr.Error()},
+		{name: "unknown path reads nothing", src: &fakeSource{err: readErr}, method: "GET", path: "/nope", status: 404, body: "not found"},
+		{name: "wrong method reads nothing", src: &fakeSource{err: readErr}, method: "PUT", path: "/hello", status: 405, body: "method not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := handler.New(handler.Config{Version: sha, Commit: sha, EnvironmentID: "abcd1234", Greeting: "ignored with a source",
+				Source: tc.src, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			resp, err := h.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: tc.method, Path: tc.path,
+				Headers: map[string]string{"Accept": tc.accept}})
+			if err != nil {
+				t.Fatalf("Handle returned an error (API Gateway would answer a bare 502): %v", err)
+			}
+			if resp.StatusCode != tc.status || resp.Body != tc.body {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, resp.Body, tc.status, tc.body)
+			}
+			if tc.contentType != "" && resp.Headers["Content-Type"] != tc.contentType {
+				t.Errorf("Content-Type %q, want %q", resp.Headers["Content-Type"], tc.contentType)
+			}
+			if tc.status == 503 && resp.Headers["Retry-After"] == "" {
+				t.Error("503 without Retry-After")
+			}
+			if tc.src.calls != tc.calls {
+				t.Errorf("source read %d times, want %d", tc.src.calls, tc.calls)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("log is not one JSON line: %q", logs.String())
+			}
+			wantLevel := "INFO"
+			if tc.logError != "" {
+				wantLevel = "ERROR"
+			}
+			if line["level"] != wantLevel || line["status"] != float64(tc.status) || (tc.logError != "" && line["error"] != tc.logError) ||
+				(tc.logError == "" && line["error"] != nil) {
+				t.Errorf("log line %v; want level %s, status %d, error %q", line, wantLevel, tc.status, tc.logError)
 			}
 		})
 	}

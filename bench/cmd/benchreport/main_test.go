@@ -73,7 +73,7 @@ func TestRunWritesTheReport(t *testing.T) {
 		// 4000x from the settings: b.N/4000 = 1.
 		"| P2 | gateway vs direct emulator invokes of the same warm function, one run: req/s ratio | 1 (gateway 4,000 req/s) | ≥ 0.9 | pass | `go test -run '^$' -bench '^BenchmarkGatewayVsDirect$' -benchtime 4000x -benchmem -count 1 ./previewctl/pkg/sandbox` |",
 		"| P5-cold | cold start under AWS's emulator: process start to first response | not measured: benchmark failed: rie_test.go:3: emulator not found: run make tools |",
-		"| P1 | PR event to URL serving the new head sha, sandbox on the real OpenTofu engine (median; compile excluded) | not measured: no benchmark BenchmarkPREventToURL exists yet in any workspace package |",
+		"| P1 | PR event to URL serving the new head sha, one-stack environment, sandbox on the real OpenTofu engine (median; compile excluded) | not measured: no benchmark BenchmarkPREventToURL exists yet in any workspace package |",
 		"| P6 | `make test` wall time on a cold cache (fresh clone, empty build and module caches, tools built) | 6m52s, recorded 2026-11-28T06:00:00Z at 0123abcd | ≤ 10 min | pass | `make bench-cold` |",
 		"| P3-linear | manager run cost per file, 300 files vs 100 (1 = linear) | not measured: needs P3-100 and P3-300 |",
 	} {

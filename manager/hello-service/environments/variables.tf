@@ -11,6 +11,7 @@ variable "shared" {
     artifact_bucket    = string
     aws_region         = string
     opentofu_version   = string
+    data_stack         = bool
   })
   description = "Settings common to every environment; each generated file passes it to ../template as shared = var.shared."
 }

@@ -139,6 +139,7 @@ variable "shared" {
     artifact_bucket    = string
     aws_region         = string
     opentofu_version   = string
+    data_stack         = bool
   })
   description = "Settings common to every environment of the service, built once by manager/<service>/main.tf and passed through unchanged."
 }

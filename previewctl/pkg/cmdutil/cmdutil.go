@@ -1,7 +1,8 @@
 // Package cmdutil holds what subcommands share with the root command
 // without importing it (root imports every subcommand), and what sibling
 // commands share without importing each other: exit codes, argument and
-// flag parsing, and where the repository and its tools are.
+// flag parsing, printing an answer (--json or lines), the --now clock, step
+// outputs, and where the repository and its tools are.
 package cmdutil
 
 import (
@@ -24,6 +25,19 @@ type ExitError struct {
 
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode is the process exit code for a command's error: 0 for none, an
+// ExitError's own code, else 1.
+func ExitCode(err error) int {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.Code
+	}
+	return 1
+}
 
 // Invalid marks err as refused input: exit code 2.
 func Invalid(err error) error {

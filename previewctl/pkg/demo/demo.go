@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -35,8 +36,7 @@ const (
 	Greeting1      = "Hello from the demo"
 	Greeting2      = "Hello again from the demo"
 	InfraBranch    = "demo/infra-greeting"
-	InfraEnvVar    = "PREVIEW_GREETING"
-	InfraGreeting  = "Hello from infra"
+	InfraGreeting  = "Hello from the data stack"
 )
 
 // DefaultAddr is tried first; a busy port falls back to a free one.
@@ -263,9 +263,19 @@ func (e *StepError) Unwrap() error { return e.Err }
 func (d *driver) lifecycle(ctx context.Context) error {
 	owner, repo := d.p.Config().Owner, d.p.Config().Repo
 
-	// 1. A PR that changes the service's message.
+	// The service answers with the greeting it reads from its
+	// environment's data bucket (infra/data/greeting.txt on the infra
+	// branch): a code change shows as the new sha, an infra/data change
+	// as the new greeting.
+	greeting, err := d.readMain(ctx, DataGreetingPath)
+	if err != nil {
+		return &StepError{1, err}
+	}
+	hello := strings.TrimSpace(string(greeting))
+
+	// 1. A PR that changes the service's code.
 	began := time.Now()
-	d.n.step(1, steps, "open a PR that changes the service's message")
+	d.n.step(1, steps, "open a PR that changes the service's code")
 	src, err := d.readMain(ctx, HandlerPath)
 	if err != nil {
 		return &StepError{1, err}
@@ -274,15 +284,18 @@ func (d *driver) lifecycle(ctx context.Context) error {
 	if err != nil {
 		return &StepError{1, err}
 	}
-	pr, err := d.p.OpenPR(ctx, GreetingBranch, "Demo: greet from the demo", map[string][]byte{HandlerPath: edited})
+	pr, err := d.p.OpenPR(ctx, GreetingBranch, "Demo: change the service", map[string][]byte{HandlerPath: edited})
 	if err != nil {
 		return &StepError{1, err}
 	}
 	id := d.track(pr)
 	url := d.p.EnvironmentURL(id)
-	d.n.info("PR #%d opened from %s at %s (changes %s: DefaultGreeting = %q)", pr.Number, pr.HeadRef, short(pr.HeadSHA), HandlerPath, Greeting1)
-	want := pr.HeadSHA + ": " + Greeting1
+	d.n.info("PR #%d opened from %s at %s (changes %s)", pr.Number, pr.HeadRef, short(pr.HeadSHA), HandlerPath)
+	want := pr.HeadSHA + ": " + hello
 	if err := d.waitServes(ctx, pr, url+"hello", want); err != nil {
+		return &StepError{1, err}
+	}
+	if err := d.showStacks(ctx, id); err != nil {
 		return &StepError{1, err}
 	}
 	d.n.ok("environment %s serves %q (%s after the PR opened)", id, want, seconds(time.Since(began)))
@@ -290,21 +303,21 @@ func (d *driver) lifecycle(ctx context.Context) error {
 	d.n.command("curl " + url + "hello")
 
 	// 2. A second commit: the manager applies the new code_version and the
-	// trigger policy redeploys the environment.
+	// trigger policy redeploys the service stack alone.
 	began = time.Now()
 	d.n.step(2, steps, "push a second commit to PR #%d", pr.Number)
 	if edited, err = SetGreeting(src, Greeting2); err != nil {
 		return &StepError{2, err}
 	}
-	pushed, err := d.p.PushPR(ctx, pr.Number, "Demo: greet again", map[string][]byte{HandlerPath: edited})
+	pushed, err := d.p.PushPR(ctx, pr.Number, "Demo: change the service again", map[string][]byte{HandlerPath: edited})
 	if err != nil {
 		return &StepError{2, err}
 	}
 	if pushed.HeadSHA == pr.HeadSHA {
 		return &StepError{2, fmt.Errorf("the push did not move PR #%d's head from %s", pr.Number, short(pr.HeadSHA))}
 	}
-	d.n.info("pushed %s to %s (DefaultGreeting = %q)", short(pushed.HeadSHA), pushed.HeadRef, Greeting2)
-	want = pushed.HeadSHA + ": " + Greeting2
+	d.n.info("pushed %s to %s", short(pushed.HeadSHA), pushed.HeadRef)
+	want = pushed.HeadSHA + ": " + hello
 	if err := d.waitServes(ctx, pushed, url+"hello", want); err != nil {
 		return &StepError{2, err}
 	}
@@ -313,24 +326,17 @@ func (d *driver) lifecycle(ctx context.Context) error {
 	}
 	d.n.ok("environment %s serves %q (%s after the push)", id, want, seconds(time.Since(began)))
 
-	// 3. A PR that changes infra/ only: code_version stays latest, the
-	// stack runs infra/ from the PR's branch.
+	// 3. A PR that changes infra/data only: code_version stays latest, both
+	// stacks run from the PR's branch, the data stack first.
 	began = time.Now()
-	d.n.step(3, steps, "open a PR that changes infra/ (%s in the function's environment)", InfraEnvVar)
-	tf, err := d.readMain(ctx, InfraPath)
-	if err != nil {
-		return &StepError{3, err}
-	}
-	if tf, err = AddFunctionEnv(tf, InfraEnvVar, InfraGreeting); err != nil {
-		return &StepError{3, err}
-	}
-	ipr, err := d.p.OpenPR(ctx, InfraBranch, "Demo: greet from infra", map[string][]byte{InfraPath: tf})
+	d.n.step(3, steps, "open a PR that changes the data stack's greeting (%s)", DataGreetingPath)
+	ipr, err := d.p.OpenPR(ctx, InfraBranch, "Demo: greet from the data stack", map[string][]byte{DataGreetingPath: []byte(InfraGreeting + "\n")})
 	if err != nil {
 		return &StepError{3, err}
 	}
 	iid := d.track(ipr)
 	iurl := d.p.EnvironmentURL(iid)
-	d.n.info("PR #%d opened from %s at %s (changes %s: %s = %q)", ipr.Number, ipr.HeadRef, short(ipr.HeadSHA), InfraPath, InfraEnvVar, InfraGreeting)
+	d.n.info("PR #%d opened from %s at %s (changes %s to %q)", ipr.Number, ipr.HeadRef, short(ipr.HeadSHA), DataGreetingPath, InfraGreeting)
 	want = "latest: " + InfraGreeting
 	if err := d.waitServes(ctx, ipr, iurl+"hello", want); err != nil {
 		return &StepError{3, err}
@@ -345,7 +351,10 @@ func (d *driver) lifecycle(ctx context.Context) error {
 	if pv, err := d.p.Preview(ctx, ipr.Number); err != nil || pv.Version != "latest" {
 		return &StepError{3, fmt.Errorf("PR #%d's preview is %+v (%v), want code_version latest", ipr.Number, pv, err)}
 	}
-	d.n.info("stack %s runs infra/ from branch %s with code_version latest", st.ID, st.Branch)
+	if err := d.showStacks(ctx, iid); err != nil {
+		return &StepError{3, err}
+	}
+	d.n.info("stacks of %s run from branch %s with code_version latest", iid, st.Branch)
 	d.n.ok("environment %s serves %q (%s after the PR opened)", iid, want, seconds(time.Since(began)))
 	d.n.command("curl " + iurl + "hello")
 
@@ -453,11 +462,64 @@ func (d *driver) stackOf(ctx context.Context, id string) (spacelift.Stack, error
 		return spacelift.Stack{}, err
 	}
 	for _, s := range stacks {
-		if s.EnvironmentID == id {
+		if s.EnvironmentID == id && s.Role == spacelift.RoleService {
 			return s, nil
 		}
 	}
 	return spacelift.Stack{}, fmt.Errorf("no Spacelift stack for environment %s", id)
+}
+
+// showStacks prints the environment's stacks in the order their latest
+// runs ran, with what each depends on: the data stack's run finished
+// before the service's started.
+func (d *driver) showStacks(ctx context.Context, id string) error {
+	wctx, cancel := context.WithTimeout(ctx, d.cfg.StepTimeout)
+	defer cancel()
+	if err := d.p.Engine.WaitIdle(wctx); err != nil {
+		return fmt.Errorf("runs of environment %s did not settle: %w", id, err)
+	}
+	stacks, err := d.p.Engine.Stacks(ctx)
+	if err != nil {
+		return err
+	}
+	type ran struct {
+		stack spacelift.Stack
+		run   spacelift.Run
+	}
+	var group []ran
+	for _, s := range stacks {
+		if s.EnvironmentID != id {
+			continue
+		}
+		runs, err := d.p.Engine.Runs(ctx, s.ID, 1)
+		if err != nil {
+			return err
+		}
+		if len(runs) == 0 {
+			return fmt.Errorf("stack %s has no run", s.ID)
+		}
+		group = append(group, ran{s, runs[0]})
+	}
+	// In the order they started: runs queued together (one trigger-policy
+	// decision) share a creation time, and the dependency decides which
+	// one ran first.
+	started := func(r spacelift.Run) time.Time {
+		for _, c := range r.History {
+			if c.State == spacelift.StatePreparing {
+				return c.At
+			}
+		}
+		return r.UpdatedAt
+	}
+	sort.Slice(group, func(i, j int) bool { return started(group[i].run).Before(started(group[j].run)) })
+	for _, g := range group {
+		dep := ""
+		if len(g.stack.DependsOn) > 0 {
+			dep = ", depends on " + strings.Join(g.stack.DependsOn, ", ")
+		}
+		d.n.info("stack %s (%s%s): run %s %s", g.stack.ID, g.stack.Role, dep, g.run.ID, g.run.State)
+	}
+	return nil
 }
 
 // showTrigger prints why the environment redeployed: its latest run was

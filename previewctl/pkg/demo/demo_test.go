@@ -77,13 +77,14 @@ func TestDemo(t *testing.T) {
 	root := repoRoot(t)
 	claims := []*regexp.Regexp{
 		regexp.MustCompile(`PR #1 opened from demo/greeting at [0-9a-f]{7}`),
-		regexp.MustCompile(`environment [0-9a-f]{8} serves "[0-9a-f]{40}: Hello from the demo"`),
+		regexp.MustCompile(`environment [0-9a-f]{8} serves "[0-9a-f]{40}: Hello world"`),
+		regexp.MustCompile(`stack hello-service-[0-9a-f]{8}-data \(data\): run \S+ FINISHED\n.*stack hello-service-[0-9a-f]{8} \(service, depends on hello-service-[0-9a-f]{8}-data\): run \S+ FINISHED`),
 		regexp.MustCompile(`\$ curl http://[0-9a-f]{8}\.hello-service\.localhost:[0-9]+/hello`),
 		regexp.MustCompile(`trigger policy fired on stack manager-hello-service after run \S+ \(.*\): trigger hello-service-[0-9a-f]{8}`),
 		regexp.MustCompile(`stack hello-service-[0-9a-f]{8}: run \S+ FINISHED, because: trigger policy after`),
-		regexp.MustCompile(`environment [0-9a-f]{8} serves "[0-9a-f]{40}: Hello again from the demo"`),
-		regexp.MustCompile(`stack hello-service-[0-9a-f]{8} runs infra/ from branch demo/infra-greeting with code_version latest`),
-		regexp.MustCompile(`serves "latest: Hello from infra"`),
+		regexp.MustCompile(`environment [0-9a-f]{8} serves "[0-9a-f]{40}: Hello world" \(`),
+		regexp.MustCompile(`stacks of [0-9a-f]{8} run from branch demo/infra-greeting with code_version latest`),
+		regexp.MustCompile(`serves "latest: Hello from the data stack"`),
 		regexp.MustCompile(`PR #1: destroy run \S+ FINISHED, stack hello-service-[0-9a-f]{8} deleted, \S+ answers 404`),
 		regexp.MustCompile(`PR #2: destroy run \S+ FINISHED, stack hello-service-[0-9a-f]{8} deleted, \S+ answers 404`),
 		regexp.MustCompile(`demo passed in [0-9.]+ s`),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/envlist"
 	"preview-environments/previewctl/pkg/prstate"
 )
 
@@ -142,7 +143,7 @@ func Run(ctx context.Context, envs []envfile.Environment, broken []error, opts O
 		if left := d.Env.ExpiresAt.Sub(opts.Now); !d.Delete && d.Env.OnDemand() && opts.WarnWithin > 0 && left <= opts.WarnWithin {
 			rep.Expiring = append(rep.Expiring, d.Env)
 			fmt.Fprintf(progress, "gc: warning: on-demand environment %s (%s) expires in %s at %s; keep it with `previewctl env extend --name %s --ttl D`\n",
-				d.Env.Name, d.Env.ID, human(left), d.Env.ExpiresAt.Format(time.RFC3339), d.Env.Name)
+				d.Env.Name, d.Env.ID, envlist.Human(left), d.Env.ExpiresAt.Format(time.RFC3339), d.Env.Name)
 		}
 	}
 	if len(doomed) == 0 {
@@ -185,17 +186,4 @@ func (r Report) err() error {
 	}
 	// One line: each error already has its own progress line above.
 	return fmt.Errorf("gc finished with %d errors (listed above); first: %w", len(r.Errors), r.Errors[0])
-}
-
-// human writes a time left as people read it: 2d3h, 5h12m, 42s.
-func human(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm%ds", d/time.Minute, (d%time.Minute)/time.Second)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
 }

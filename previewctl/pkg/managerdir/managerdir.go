@@ -1,6 +1,8 @@
-// Package managerdir finds the manager Terraform directory: an explicit
+// Package managerdir finds the manager Terraform directory (an explicit
 // path, or manager/ under the repository root found by walking up from the
-// working directory to a go.work or .git.
+// working directory to a go.work or .git) and reads from it, offline, the
+// Spacelift stacks each environment's template creates (OpenManager,
+// Manager.Template, Template.Stacks).
 package managerdir
 
 import (

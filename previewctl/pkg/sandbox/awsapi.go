@@ -148,6 +148,8 @@ func (s *Sandbox) openAWS(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	s.aws = &awsPlane{s: s, s3: s.s3.Handler()}
+	// Every function, of either path, can call the S3 stand-in.
+	s.lambdas.SetRuntimeEnv(s.FunctionEnv)
 	if err := s.aws.compile(ctx); err != nil {
 		return 0, err
 	}

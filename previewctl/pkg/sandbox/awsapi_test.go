@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -324,6 +325,9 @@ func TestControlPlaneRefusals(t *testing.T) {
 		}), 400, "InvalidParameterValueException"},
 		{"other bucket", "PUT", "/aws/lambda/2015-03-31/functions/f1", fn(func(m map[string]any) { m["Code"] = map[string]string{"S3Bucket": "other", "S3Key": "latest.zip"} }), 400, "InvalidParameterValueException"},
 		{"timeout", "PUT", "/aws/lambda/2015-03-31/functions/f1", fn(func(m map[string]any) { m["Timeout"] = 901 }), 400, "InvalidParameterValueException"},
+		{"reserved variable", "PUT", "/aws/lambda/2015-03-31/functions/f1", fn(func(m map[string]any) {
+			m["Environment"] = map[string]any{"Variables": map[string]string{"AWS_SECRET_ACCESS_KEY": "mine"}}
+		}), 400, "InvalidParameterValueException"},
 		{"unknown field", "PUT", "/aws/lambda/2015-03-31/functions/f1", fn(func(m map[string]any) { m["Bogus"] = 1 }), 400, "InvalidParameterValueException"},
 		{"no such function", "GET", "/aws/lambda/2015-03-31/functions/f1", nil, 404, "ResourceNotFoundException"},
 		{"permission of no function", "PUT", "/aws/lambda/2015-03-31/functions/f1/policy/s", map[string]string{"Action": "lambda:InvokeFunction", "Principal": "apigateway.amazonaws.com"}, 404, "ResourceNotFoundException"},
@@ -352,4 +356,63 @@ func TestControlPlaneRefusals(t *testing.T) {
 	if fns := s.Lambdas().List(); len(fns) != 0 {
 		t.Fatalf("refused creates deployed %d functions", len(fns))
 	}
+}
+
+// TestFunctionsReachS3: a function's runtime gets the S3 stand-in's
+// endpoint, a region and credentials, as a Lambda gets a region and its
+// role's credentials: the real hello service, given infra/'s
+// PREVIEW_GREETING_BUCKET and PREVIEW_GREETING_KEY, reads its greeting
+// from a bucket of the sandbox's S3 at request time (a new object is
+// served within the service's one-second cache), and answers 503 when the
+// object is gone.
+func TestFunctionsReachS3(t *testing.T) {
+	s := start(t, t.TempDir())
+	upload(t, s.Sandbox, "latest.zip", artifactZip(t, shaA))
+	a := setupAPI(t, s.Sandbox, "0a1b2c3d", "latest.zip")
+
+	ctx := context.Background()
+	c, err := artifact.NewS3Client(ctx, artifact.S3Options{Region: "eu-west-1", Endpoint: s.S3Endpoint(), PathStyle: true,
+		AccessKeyID: "sandbox", SecretAccessKey: "sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bucket = "preview-0a1b2c3d-20260101000000000000000001"
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	putGreeting := func(g string) {
+		t.Helper()
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("greeting.txt"),
+			Body: strings.NewReader(g), ContentType: aws.String("text/plain; charset=utf-8")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putGreeting("Hello from the data bucket")
+	awsCall(t, s.Sandbox, "PUT", "/aws/lambda/2015-03-31/functions/"+a.fn, map[string]any{
+		"Role": "arn:aws:iam::000000000000:role/" + a.fn, "Runtime": "provided.al2023", "Handler": "bootstrap", "Timeout": 10,
+		"Code": map[string]string{"S3Bucket": s.Bucket(), "S3Key": "latest.zip"},
+		"Environment": map[string]any{"Variables": map[string]string{"PREVIEW_ENVIRONMENT_ID": "0a1b2c3d",
+			"PREVIEW_GREETING_BUCKET": bucket, "PREVIEW_GREETING_KEY": "greeting.txt"}},
+	}, 200, nil)
+	served := func(code int, body string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			gotCode, got := getHost(t, s.Addr(), a.host, "GET", "/hello")
+			if gotCode == code && got == body {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET /hello = %d %q; want %d %q", gotCode, got, code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	served(200, shaA+": Hello from the data bucket")
+	putGreeting("Hello again")
+	served(200, shaA+": Hello again")
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("greeting.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	served(503, "service unavailable: the greeting could not be read")
 }

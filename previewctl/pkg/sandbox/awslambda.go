@@ -214,8 +214,6 @@ func (s *Sandbox) putFunction(w http.ResponseWriter, r *http.Request) error {
 		return bad("function %s: the sandbox deploys code from S3 only (S3Bucket and S3Key)", name)
 	case in.Code.S3Bucket == "" || in.Code.S3Key == "":
 		return bad("function %s: Code.S3Bucket and Code.S3Key are required", name)
-	case in.Code.S3Bucket != s.cfg.Bucket:
-		return bad("function %s: S3 bucket %s: the sandbox's Lambda reads code from its artifact bucket %s only", name, in.Code.S3Bucket, s.cfg.Bucket)
 	case !osOnlyRuntimes[in.Runtime]:
 		return bad("runtime %q: the sandbox runs OS-only runtimes (provided.al2023, provided.al2), whose code is a bootstrap executable", in.Runtime)
 	case !roleARNRE.MatchString(in.Role):
@@ -275,8 +273,8 @@ func (s *Sandbox) putFunction(w http.ResponseWriter, r *http.Request) error {
 		vars = in.Environment.Variables
 	}
 	spec := lambda.Spec{
-		Name: name, Version: cur, ArtifactKey: in.Code.S3Key, Env: vars,
-		Timeout: time.Duration(timeout) * time.Second, PoolSize: pool, Handler: in.Handler, MemoryMB: memory,
+		Name: name, Version: cur, ArtifactKey: in.Code.S3Key, ArtifactBucket: in.Code.S3Bucket, Env: vars,
+		Timeout: time.Duration(timeout) * time.Second, PoolSize: pool, Handler: in.Handler, MemoryMB: memory, Region: region,
 	}
 	if err := spec.Normalize(); err != nil {
 		return bad("function %s: %v", name, err)

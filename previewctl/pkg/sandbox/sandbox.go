@@ -303,8 +303,11 @@ type artifactSource struct {
 	bucket string
 }
 
-func (a artifactSource) Fetch(ctx context.Context, key string) ([]byte, error) {
-	return a.s3.Get(ctx, a.bucket, key, lambda.MaxZipBytes)
+func (a artifactSource) Fetch(ctx context.Context, bucket, key string) ([]byte, error) {
+	if bucket == "" {
+		bucket = a.bucket
+	}
+	return a.s3.Get(ctx, bucket, key, lambda.MaxZipBytes)
 }
 
 // rieLauncher starts AWS's Runtime Interface Emulator through service/rie.

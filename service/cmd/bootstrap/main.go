@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"preview-environments/service/greeting"
 	"preview-environments/service/handler"
 )
 
@@ -21,12 +22,23 @@ var (
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h := handler.New(handler.Config{
+	cfg := handler.Config{
 		Version:       version,
 		Commit:        commit,
 		EnvironmentID: os.Getenv(handler.EnvEnvironmentID),
 		Greeting:      os.Getenv(handler.EnvGreeting),
 		Logger:        log,
-	})
-	lambda.Start(h.Handle)
+	}
+	if os.Getenv(handler.EnvGreetingBucket) != "" {
+		// The environment has a data stack: its object is the greeting,
+		// read at request time. New fails only without bucket or key,
+		// which FromEnv always sets here.
+		src, err := greeting.New(greeting.FromEnv(os.Getenv))
+		if err != nil {
+			log.Error("greeting source", "error", err.Error())
+			os.Exit(1)
+		}
+		cfg.Source = src
+	}
+	lambda.Start(handler.New(cfg).Handle)
 }

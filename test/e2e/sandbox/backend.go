@@ -298,6 +298,17 @@ func (b *Backend) Gone(ctx context.Context, pr e2e.PR) error {
 	} else if !errors.Is(err, spacelift.ErrNotFound) {
 		errs = append(errs, fmt.Errorf("read spacelift stack %s: %w", b.StackID(id), err))
 	}
+	// Every other stack of the environment (its data stack) goes too, after
+	// the service stack.
+	if stacks, err := b.p.Engine.Stacks(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("list spacelift stacks: %w", err))
+	} else {
+		for _, s := range stacks {
+			if s.EnvironmentID == id && s.ID != b.StackID(id) {
+				errs = append(errs, fmt.Errorf("spacelift stack %s (%s) still exists (state %s)", s.ID, s.Role, s.State))
+			}
+		}
+	}
 	if e, ok := b.p.SB.Environment(id); ok {
 		errs = append(errs, fmt.Errorf("data plane still has environment %s (function at version %s)", id, e.Version))
 	}

@@ -35,6 +35,13 @@ type api interface {
 	Role(context.Context, string, string) (Role, error)
 	CreateRoleAttachment(context.Context, RoleAttachmentSpec) (RoleAttachment, error)
 	GetRoleAttachment(context.Context, string) (RoleAttachment, error)
+	CreateStackDependency(context.Context, string, StackDependencySpec) (StackDependency, error)
+	GetStackDependency(context.Context, string, string) (StackDependency, error)
+	DeleteStackDependency(context.Context, string, string) error
+	AddReference(context.Context, string, string, ReferenceSpec) (Reference, error)
+	GetReference(context.Context, string, string, string) (Reference, error)
+	UpdateReference(context.Context, string, string, string, ReferenceSpec) (Reference, error)
+	DeleteReference(context.Context, string, string, string) error
 }
 
 var (

@@ -305,3 +305,47 @@ func (c *Client) DeleteRoleAttachment(ctx context.Context, id string) error {
 	_, err := c.do(ctx, http.MethodDelete, "/role-attachments/"+seg(id), nil, nil)
 	return err
 }
+
+func depPath(stackID, id string) string {
+	return "/stacks/" + seg(stackID) + "/dependencies/" + seg(id)
+}
+
+func (c *Client) CreateStackDependency(ctx context.Context, stackID string, spec StackDependencySpec) (StackDependency, error) {
+	var out StackDependency
+	_, err := c.do(ctx, http.MethodPost, "/stacks/"+seg(stackID)+"/dependencies", spec, &out)
+	return out, err
+}
+
+func (c *Client) GetStackDependency(ctx context.Context, stackID, id string) (StackDependency, error) {
+	var out StackDependency
+	_, err := c.do(ctx, http.MethodGet, depPath(stackID, id), nil, &out)
+	return out, err
+}
+
+func (c *Client) DeleteStackDependency(ctx context.Context, stackID, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, depPath(stackID, id), nil, nil)
+	return err
+}
+
+func (c *Client) AddReference(ctx context.Context, stackID, dependencyID string, spec ReferenceSpec) (Reference, error) {
+	var out Reference
+	_, err := c.do(ctx, http.MethodPost, depPath(stackID, dependencyID)+"/references", spec, &out)
+	return out, err
+}
+
+func (c *Client) GetReference(ctx context.Context, stackID, dependencyID, id string) (Reference, error) {
+	var out Reference
+	_, err := c.do(ctx, http.MethodGet, depPath(stackID, dependencyID)+"/references/"+seg(id), nil, &out)
+	return out, err
+}
+
+func (c *Client) UpdateReference(ctx context.Context, stackID, dependencyID, id string, spec ReferenceSpec) (Reference, error) {
+	var out Reference
+	_, err := c.do(ctx, http.MethodPut, depPath(stackID, dependencyID)+"/references/"+seg(id), spec, &out)
+	return out, err
+}
+
+func (c *Client) DeleteReference(ctx context.Context, stackID, dependencyID, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, depPath(stackID, dependencyID)+"/references/"+seg(id), nil, nil)
+	return err
+}

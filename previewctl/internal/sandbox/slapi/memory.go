@@ -30,6 +30,8 @@ type Memory struct {
 	// awsAtts is integration ID -> stack ID -> attachment.
 	awsAtts  map[string]map[string]AWSAttachment
 	roleAtts map[string]RoleAttachment
+	deps     map[string]StackDependency // by ID
+	refs     map[string]Reference       // by ID
 	log      []string
 }
 
@@ -52,6 +54,8 @@ func NewMemory() *Memory {
 		awsInts:     map[string]AWSIntegration{},
 		awsAtts:     map[string]map[string]AWSAttachment{},
 		roleAtts:    map[string]RoleAttachment{},
+		deps:        map[string]StackDependency{},
+		refs:        map[string]Reference{},
 	}
 }
 
@@ -86,6 +90,8 @@ type Dump struct {
 	AWSIntegrations   []AWSIntegration
 	AWSAttachments    []AWSAttachment
 	RoleAttachments   []RoleAttachment
+	Dependencies      []StackDependency
+	References        []Reference
 }
 
 // Dump returns a copy of the contents, each list sorted by ID.
@@ -114,6 +120,12 @@ func (m *Memory) Dump() Dump {
 	}
 	for _, id := range sortedKeys(m.roleAtts) {
 		d.RoleAttachments = append(d.RoleAttachments, m.roleAtts[id])
+	}
+	for _, id := range sortedKeys(m.deps) {
+		d.Dependencies = append(d.Dependencies, m.deps[id])
+	}
+	for _, id := range sortedKeys(m.refs) {
+		d.References = append(d.References, m.refs[id])
 	}
 	return d
 }
@@ -230,6 +242,11 @@ func (m *Memory) DeleteStack(_ context.Context, id string, destroy bool) (Stack,
 	if s.ProtectFromDeletion {
 		return Stack{}, fmt.Errorf("%w: stack %s is protected from deletion", ErrInvalid, id)
 	}
+	for _, d := range m.deps {
+		if d.DependsOnStackID == id {
+			return Stack{}, fmt.Errorf("%w: stack %s has dependents (%s depends on it): delete the dependency first", ErrConflict, id, d.StackID)
+		}
+	}
 	if s.State == StateDeleting {
 		if destroy {
 			return cloneStack(s.Stack), nil
@@ -287,6 +304,165 @@ func (m *Memory) removeStack(id string) {
 			delete(m.roleAtts, rid)
 		}
 	}
+	for did, d := range m.deps {
+		if d.StackID == id {
+			m.removeDependency(did)
+		}
+	}
+}
+
+func (m *Memory) removeDependency(id string) {
+	delete(m.deps, id)
+	for rid, r := range m.refs {
+		if r.DependencyID == id {
+			delete(m.refs, rid)
+		}
+	}
+}
+
+// dependsOn reports whether from reaches to through dependencies.
+func (m *Memory) dependsOn(from, to string) bool {
+	seen := map[string]bool{}
+	var walk func(string) bool
+	walk = func(s string) bool {
+		if s == to {
+			return true
+		}
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+		for _, d := range m.deps {
+			if d.StackID == s && walk(d.DependsOnStackID) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(from)
+}
+
+func (m *Memory) CreateStackDependency(_ context.Context, stackID string, spec StackDependencySpec) (StackDependency, error) {
+	if err := spec.Validate(stackID); err != nil {
+		return StackDependency{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range []string{stackID, spec.DependsOnStackID} {
+		if _, err := m.stack(id); err != nil {
+			return StackDependency{}, err
+		}
+	}
+	for _, d := range m.deps {
+		if d.StackID == stackID && d.DependsOnStackID == spec.DependsOnStackID {
+			return StackDependency{}, fmt.Errorf("%w: stack %s already depends on %s", ErrConflict, stackID, spec.DependsOnStackID)
+		}
+	}
+	if m.dependsOn(spec.DependsOnStackID, stackID) {
+		return StackDependency{}, fmt.Errorf("%w: %s depending on %s would make a cycle", ErrInvalid, stackID, spec.DependsOnStackID)
+	}
+	d := StackDependency{ID: NewULID(), StackID: stackID, DependsOnStackID: spec.DependsOnStackID}
+	m.deps[d.ID] = d
+	m.logf("create dependency %s -> %s", stackID, spec.DependsOnStackID)
+	return d, nil
+}
+
+func (m *Memory) dependency(stackID, id string) (StackDependency, error) {
+	d, ok := m.deps[id]
+	if !ok || d.StackID != stackID {
+		return StackDependency{}, fmt.Errorf("dependency %s of stack %s: %w", id, stackID, ErrNotFound)
+	}
+	return d, nil
+}
+
+func (m *Memory) GetStackDependency(_ context.Context, stackID, id string) (StackDependency, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dependency(stackID, id)
+}
+
+func (m *Memory) DeleteStackDependency(_ context.Context, stackID, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, err := m.dependency(stackID, id)
+	if err != nil {
+		return err
+	}
+	m.removeDependency(id)
+	m.logf("delete dependency %s -> %s", d.StackID, d.DependsOnStackID)
+	return nil
+}
+
+// inputTaken reports whether another reference of the stack sets input.
+func (m *Memory) inputTaken(stackID, input, except string) bool {
+	for _, r := range m.refs {
+		if r.StackID == stackID && r.InputName == input && r.ID != except {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Memory) AddReference(_ context.Context, stackID, dependencyID string, spec ReferenceSpec) (Reference, error) {
+	if err := spec.Validate(); err != nil {
+		return Reference{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.dependency(stackID, dependencyID); err != nil {
+		return Reference{}, err
+	}
+	if m.inputTaken(stackID, spec.InputName, "") {
+		return Reference{}, fmt.Errorf("%w: stack %s already has a reference setting %s", ErrConflict, stackID, spec.InputName)
+	}
+	r := Reference{ID: NewULID(), StackID: stackID, DependencyID: dependencyID, ReferenceSpec: spec}
+	m.refs[r.ID] = r
+	m.logf("add reference %s.%s -> %s", dependencyID, spec.OutputName, spec.InputName)
+	return r, nil
+}
+
+func (m *Memory) reference(stackID, dependencyID, id string) (Reference, error) {
+	r, ok := m.refs[id]
+	if !ok || r.StackID != stackID || r.DependencyID != dependencyID {
+		return Reference{}, fmt.Errorf("reference %s of dependency %s: %w", id, dependencyID, ErrNotFound)
+	}
+	return r, nil
+}
+
+func (m *Memory) GetReference(_ context.Context, stackID, dependencyID, id string) (Reference, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reference(stackID, dependencyID, id)
+}
+
+func (m *Memory) UpdateReference(_ context.Context, stackID, dependencyID, id string, spec ReferenceSpec) (Reference, error) {
+	if err := spec.Validate(); err != nil {
+		return Reference{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, err := m.reference(stackID, dependencyID, id)
+	if err != nil {
+		return Reference{}, err
+	}
+	if m.inputTaken(stackID, spec.InputName, id) {
+		return Reference{}, fmt.Errorf("%w: stack %s already has a reference setting %s", ErrConflict, stackID, spec.InputName)
+	}
+	r.ReferenceSpec = spec
+	m.refs[id] = r
+	m.logf("update reference %s", id)
+	return r, nil
+}
+
+func (m *Memory) DeleteReference(_ context.Context, stackID, dependencyID, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.reference(stackID, dependencyID, id); err != nil {
+		return err
+	}
+	delete(m.refs, id)
+	m.logf("delete reference %s", id)
+	return nil
 }
 
 func (m *Memory) countPolicyAttachments(stackID string) int {

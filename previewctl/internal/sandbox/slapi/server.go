@@ -171,6 +171,54 @@ func (s *server) routes() {
 		return http.StatusNoContent, nil, b.DeleteEnvVar(r.Context(), r.PathValue("id"), r.PathValue("name"))
 	})
 
+	s.handle("POST /stacks/{id}/dependencies", func(r *http.Request) (int, any, error) {
+		var spec StackDependencySpec
+		if err := decode(r, &spec); err != nil {
+			return 0, nil, err
+		}
+		if err := spec.Validate(r.PathValue("id")); err != nil {
+			return 0, nil, err
+		}
+		d, err := b.CreateStackDependency(r.Context(), r.PathValue("id"), spec)
+		return http.StatusCreated, d, err
+	})
+	s.handle("GET /stacks/{id}/dependencies/{dep}", func(r *http.Request) (int, any, error) {
+		d, err := b.GetStackDependency(r.Context(), r.PathValue("id"), r.PathValue("dep"))
+		return http.StatusOK, d, err
+	})
+	s.handle("DELETE /stacks/{id}/dependencies/{dep}", func(r *http.Request) (int, any, error) {
+		return http.StatusNoContent, nil, b.DeleteStackDependency(r.Context(), r.PathValue("id"), r.PathValue("dep"))
+	})
+	s.handle("POST /stacks/{id}/dependencies/{dep}/references", func(r *http.Request) (int, any, error) {
+		var spec ReferenceSpec
+		if err := decode(r, &spec); err != nil {
+			return 0, nil, err
+		}
+		if err := spec.Validate(); err != nil {
+			return 0, nil, err
+		}
+		ref, err := b.AddReference(r.Context(), r.PathValue("id"), r.PathValue("dep"), spec)
+		return http.StatusCreated, ref, err
+	})
+	s.handle("GET /stacks/{id}/dependencies/{dep}/references/{ref}", func(r *http.Request) (int, any, error) {
+		ref, err := b.GetReference(r.Context(), r.PathValue("id"), r.PathValue("dep"), r.PathValue("ref"))
+		return http.StatusOK, ref, err
+	})
+	s.handle("PUT /stacks/{id}/dependencies/{dep}/references/{ref}", func(r *http.Request) (int, any, error) {
+		var spec ReferenceSpec
+		if err := decode(r, &spec); err != nil {
+			return 0, nil, err
+		}
+		if err := spec.Validate(); err != nil {
+			return 0, nil, err
+		}
+		ref, err := b.UpdateReference(r.Context(), r.PathValue("id"), r.PathValue("dep"), r.PathValue("ref"), spec)
+		return http.StatusOK, ref, err
+	})
+	s.handle("DELETE /stacks/{id}/dependencies/{dep}/references/{ref}", func(r *http.Request) (int, any, error) {
+		return http.StatusNoContent, nil, b.DeleteReference(r.Context(), r.PathValue("id"), r.PathValue("dep"), r.PathValue("ref"))
+	})
+
 	s.handle("POST /policies", func(r *http.Request) (int, any, error) {
 		var spec PolicySpec
 		if err := decode(r, &spec); err != nil {

@@ -46,10 +46,22 @@
 //	GET    /aws-integrations/{id}/attachments/{stack}  AWSAttachment | 404
 //	PUT    /aws-integrations/{id}/attachments/{stack}  AWSAttachmentSpec -> AWSAttachment | 404
 //	DELETE /aws-integrations/{id}/attachments/{stack}  204 | 404
+//	POST   /stacks/{id}/dependencies             StackDependencySpec -> 201 StackDependency | 404 (either stack)
+//	                                             | 409 (the pair exists) | 400 (on itself, or a cycle)
+//	GET    /stacks/{id}/dependencies/{dep}       StackDependency | 404
+//	DELETE /stacks/{id}/dependencies/{dep}       204 | 404 (its references go with it)
+//	POST   /stacks/{id}/dependencies/{dep}/references        ReferenceSpec -> 201 Reference | 404
+//	                                             | 409 (input_name taken on the stack)
+//	GET    /stacks/{id}/dependencies/{dep}/references/{ref}  Reference | 404
+//	PUT    /stacks/{id}/dependencies/{dep}/references/{ref}  ReferenceSpec -> Reference | 404 | 409
+//	DELETE /stacks/{id}/dependencies/{dep}/references/{ref}  204 | 404
 //	GET    /roles?name=NAME | /roles?id=ID        Role | 404 (the system role "Space admin", id space-admin, exists)
 //	POST   /role-attachments                     RoleAttachmentSpec -> 201 RoleAttachment | 409
 //	GET    /role-attachments/{id}                RoleAttachment | 404
 //	DELETE /role-attachments/{id}                204 | 404
+//
+// A stack that other stacks depend on cannot be deleted (409), as on
+// Spacelift: its dependents' dependencies must go first.
 //
 // A 404 on DELETE means the object is gone already: providers treat it as
 // success (deleting a stack deletes its variables and attachments with it).
@@ -216,6 +228,42 @@ type AWSAttachment struct {
 	Write         bool   `json:"write"`
 }
 
+// StackDependencySpec is what a spacelift_stack_dependency's arguments set;
+// the dependent stack is the route's {id}.
+type StackDependencySpec struct {
+	DependsOnStackID string `json:"depends_on_stack_id"`
+}
+
+// StackDependency makes StackID's tracked runs wait for DependsOnStackID's,
+// and DependsOnStackID's finished runs trigger StackID's. ID is the
+// stand-in's own (a ULID, like Spacelift's); the provider's resource ID is
+// "<stack_id>/<id>".
+type StackDependency struct {
+	ID               string `json:"id"`
+	StackID          string `json:"stack_id"`
+	DependsOnStackID string `json:"depends_on_stack_id"`
+}
+
+// ReferenceSpec is what a spacelift_stack_dependency_reference's arguments
+// set: the upstream stack's output OutputName becomes the dependent's
+// environment variable InputName (e.g. TF_VAR_bucket) in its runs.
+type ReferenceSpec struct {
+	OutputName string `json:"output_name"`
+	InputName  string `json:"input_name"`
+	// TriggerAlways triggers the dependent after every upstream run, not
+	// only when the output changed.
+	TriggerAlways bool `json:"trigger_always"`
+}
+
+// Reference is a stored reference; the provider's resource ID is
+// "<stack_id>/<dependency_id>/<id>".
+type Reference struct {
+	ID           string `json:"id"`
+	StackID      string `json:"stack_id"`
+	DependencyID string `json:"dependency_id"`
+	ReferenceSpec
+}
+
 // Role is a Spacelift role (data "spacelift_role", looked up by name or role_id).
 type Role struct {
 	ID          string   `json:"id"`
@@ -274,6 +322,18 @@ type Backend interface {
 	GetAWSAttachment(ctx context.Context, integrationID, stackID string) (AWSAttachment, error)
 	UpdateAWSAttachment(ctx context.Context, integrationID string, spec AWSAttachmentSpec) (AWSAttachment, error)
 	DetachAWSIntegration(ctx context.Context, integrationID, stackID string) error
+
+	// CreateStackDependency makes stackID depend on spec.DependsOnStackID;
+	// a dependency on itself or one that closes a cycle is ErrInvalid.
+	CreateStackDependency(ctx context.Context, stackID string, spec StackDependencySpec) (StackDependency, error)
+	GetStackDependency(ctx context.Context, stackID, id string) (StackDependency, error)
+	DeleteStackDependency(ctx context.Context, stackID, id string) error
+	// AddReference is ErrConflict when the dependent stack already has a
+	// reference with the same InputName.
+	AddReference(ctx context.Context, stackID, dependencyID string, spec ReferenceSpec) (Reference, error)
+	GetReference(ctx context.Context, stackID, dependencyID, id string) (Reference, error)
+	UpdateReference(ctx context.Context, stackID, dependencyID, id string, spec ReferenceSpec) (Reference, error)
+	DeleteReference(ctx context.Context, stackID, dependencyID, id string) error
 
 	// Role finds a role by name or by ID (one of them is set).
 	Role(ctx context.Context, name, id string) (Role, error)

@@ -165,3 +165,32 @@ func (s RoleAttachmentSpec) Validate() error {
 	}
 	return nil
 }
+
+// Validate checks a dependency of the stack dependent.
+func (s StackDependencySpec) Validate(dependent string) error {
+	switch {
+	case s.DependsOnStackID == "":
+		return invalid("depends_on_stack_id is required")
+	case s.DependsOnStackID == dependent:
+		return invalid("stack %s cannot depend on itself", dependent)
+	}
+	return nil
+}
+
+// Validate checks a reference: the output is a Terraform output name and
+// the input an environment variable name.
+func (s ReferenceSpec) Validate() error {
+	if s.OutputName == "" {
+		return invalid("output_name is required")
+	}
+	for i, r := range s.OutputName {
+		if r == '_' || r == '-' && i > 0 || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9') {
+			continue
+		}
+		return invalid("output_name %q is not a Terraform output name", s.OutputName)
+	}
+	if err := ValidateEnvVarName(s.InputName); err != nil {
+		return invalid("input_name: %v", err)
+	}
+	return nil
+}

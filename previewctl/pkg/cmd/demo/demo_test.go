@@ -1,12 +1,10 @@
 package demo_test
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
-	"preview-environments/previewctl/pkg/cmd/root"
+	"preview-environments/previewctl/pkg/cmdtest"
 )
 
 // TestDemoInputRefused: bad input exits 2 with one line naming the flag,
@@ -25,13 +23,12 @@ func TestDemoInputRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := root.Execute(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
-			if code != 2 || out.Len() != 0 {
-				t.Fatalf("exit %d, stdout %q; want 2 and nothing (stderr %q)", code, out.String(), errb.String())
+			r := cmdtest.Run(t, "", tc.args...)
+			if r.Code != 2 || r.Stdout != "" {
+				t.Fatalf("exit %d, stdout %q; want 2 and nothing (stderr %q)", r.Code, r.Stdout, r.Stderr)
 			}
-			if strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), tc.want) {
-				t.Fatalf("stderr %q, want one line containing %q", errb.String(), tc.want)
+			if strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, tc.want) {
+				t.Fatalf("stderr %q, want one line containing %q", r.Stderr, tc.want)
 			}
 		})
 	}

@@ -7,20 +7,19 @@ package env
 
 import (
 	"cmp"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"preview-environments/previewctl/pkg/cmdutil"
 	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/envlist"
 	"preview-environments/previewctl/pkg/managerdir"
 	"preview-environments/previewctl/pkg/ondemand"
 	"preview-environments/previewctl/pkg/prstate"
@@ -37,17 +36,6 @@ func (c *common) register(cmd *cobra.Command) {
 	f.StringVar(&c.service, "service", "", "service (default: the manager directory's only service)")
 	f.StringVar(&c.now, "now", "", "act as of this RFC 3339 time")
 	_ = f.MarkHidden("now")
-}
-
-func (c *common) clock() (time.Time, error) {
-	if c.now == "" {
-		return time.Now().UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, c.now)
-	if err != nil {
-		return time.Time{}, cmdutil.Invalid(fmt.Errorf("invalid now %q: not an RFC 3339 time", c.now))
-	}
-	return t.UTC(), nil
 }
 
 // target are the flags that say where a file is written, as gc's say where
@@ -151,19 +139,35 @@ directory (--manager-dir) first. Refused input exits 2 with one line naming
 it, and nothing is written.`,
 	}
 	cmd.AddCommand(newCreate(), newExtend(), newDelete(), newList())
-	for _, c := range cmd.Commands() {
-		cmdutil.InvalidFlags(c)
-	}
-	cmdutil.InvalidFlags(cmd)
+	cmdutil.InvalidFlags(cmd) // the subcommands inherit it
 	return cmd
 }
 
-// checkName refuses a bad --name before the manager directory is touched.
-func checkName(name string) error {
-	if err := envfile.ValidateName(name); err != nil {
-		return cmdutil.Invalid(err)
+// run is the body of create, extend and delete: it refuses bad input (the
+// first error of the subcommand's own flags, --name first), then misused
+// target flags, before the manager directory is touched; runs op through
+// the manager for the resolved service; and reports its result.
+func (t *target) run(cmd *cobra.Command, input error, op func(ctx context.Context, m ondemand.Manager, service string, now time.Time) (ondemand.Result, error)) error {
+	if input != nil {
+		return cmdutil.Invalid(input)
 	}
-	return nil
+	now, err := cmdutil.Now(t.now)
+	if err != nil {
+		return err
+	}
+	m, err := t.manager(cmd)
+	if err != nil {
+		return err
+	}
+	service, err := resolveService(t.service, m.Dir)
+	if err != nil {
+		return err
+	}
+	res, err := op(cmd.Context(), m, service, now)
+	if err != nil {
+		return fail(err, service)
+	}
+	return report(cmd, *t, res, now)
 }
 
 // fail maps an operation's error to an exit code: refused input 2, the
@@ -188,29 +192,10 @@ func newCreate() *cobra.Command {
 		Short: "Create an on-demand environment",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkName(name); err != nil {
-				return err
-			}
-			if err := cmp.Or(envfile.ValidateCodeVersion(codeVersion), envfile.ValidateBranch(infraBranch)); err != nil {
-				return cmdutil.Invalid(err)
-			}
-			now, err := t.clock()
-			if err != nil {
-				return err
-			}
-			m, err := t.manager(cmd)
-			if err != nil {
-				return err
-			}
-			service, err := resolveService(t.service, m.Dir)
-			if err != nil {
-				return err
-			}
-			res, err := m.Create(cmd.Context(), ondemand.CreateRequest{Service: service, Name: name, CodeVersion: codeVersion, InfraBranch: infraBranch, TTL: ttl}, now)
-			if err != nil {
-				return fail(err, service)
-			}
-			return report(cmd, t, res, now)
+			input := cmp.Or(envfile.ValidateName(name), envfile.ValidateCodeVersion(codeVersion), envfile.ValidateBranch(infraBranch))
+			return t.run(cmd, input, func(ctx context.Context, m ondemand.Manager, service string, now time.Time) (ondemand.Result, error) {
+				return m.Create(ctx, ondemand.CreateRequest{Service: service, Name: name, CodeVersion: codeVersion, InfraBranch: infraBranch, TTL: ttl}, now)
+			})
 		},
 	}
 	t.register(cmd)
@@ -231,26 +216,9 @@ func newExtend() *cobra.Command {
 		Short: "Set an on-demand environment's expiry to now + --ttl",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkName(name); err != nil {
-				return err
-			}
-			now, err := t.clock()
-			if err != nil {
-				return err
-			}
-			m, err := t.manager(cmd)
-			if err != nil {
-				return err
-			}
-			service, err := resolveService(t.service, m.Dir)
-			if err != nil {
-				return err
-			}
-			res, err := m.Extend(cmd.Context(), service, name, ttl, now)
-			if err != nil {
-				return fail(err, service)
-			}
-			return report(cmd, t, res, now)
+			return t.run(cmd, envfile.ValidateName(name), func(ctx context.Context, m ondemand.Manager, service string, now time.Time) (ondemand.Result, error) {
+				return m.Extend(ctx, service, name, ttl, now)
+			})
 		},
 	}
 	t.register(cmd)
@@ -267,26 +235,9 @@ func newDelete() *cobra.Command {
 		Short: "Delete an on-demand environment (its destructor destroys the resources); an absent one is not an error",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkName(name); err != nil {
-				return err
-			}
-			now, err := t.clock()
-			if err != nil {
-				return err
-			}
-			m, err := t.manager(cmd)
-			if err != nil {
-				return err
-			}
-			service, err := resolveService(t.service, m.Dir)
-			if err != nil {
-				return err
-			}
-			res, err := m.Delete(cmd.Context(), service, name)
-			if err != nil {
-				return fail(err, service)
-			}
-			return report(cmd, t, res, now)
+			return t.run(cmd, envfile.ValidateName(name), func(ctx context.Context, m ondemand.Manager, service string, _ time.Time) (ondemand.Result, error) {
+				return m.Delete(ctx, service, name)
+			})
 		},
 	}
 	t.register(cmd)
@@ -311,7 +262,7 @@ func report(cmd *cobra.Command, t target, res ondemand.Result, now time.Time) er
 		_, err = fmt.Fprintf(out, "on-demand environment %s (%s): %s: %s\n", e.Name, e.ID, res.Where, res.Op)
 	default:
 		_, err = fmt.Fprintf(out, "on-demand environment %s (%s): %s: %s; code_version %s, infra branch %s, expires %s (in %s)\n",
-			e.Name, e.ID, res.Where, res.Op, e.CodeVersion, e.InfraBranch, e.ExpiresAt.Format(time.RFC3339), human(e.ExpiresAt.Sub(now)))
+			e.Name, e.ID, res.Where, res.Op, e.CodeVersion, e.InfraBranch, e.ExpiresAt.Format(time.RFC3339), envlist.Human(e.ExpiresAt.Sub(now)))
 	}
 	return err
 }
@@ -330,20 +281,7 @@ func appendOutputs(file, prefix string, e envfile.Environment) error {
 	if !e.ExpiresAt.IsZero() {
 		lines = append(lines, "expires_at="+e.ExpiresAt.Format(time.RFC3339), "code_version="+e.CodeVersion, "infra_branch="+e.InfraBranch)
 	}
-	for _, l := range lines {
-		if strings.ContainsAny(l, "\r\n") {
-			return fmt.Errorf("output %q holds a newline", l)
-		}
-	}
-	fh, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("github output: %w", err)
-	}
-	if _, err := fh.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
-		fh.Close()
-		return fmt.Errorf("github output: %w", err)
-	}
-	return fh.Close()
+	return cmdutil.AppendOutputs(file, lines)
 }
 
 func newList() *cobra.Command {
@@ -354,7 +292,7 @@ func newList() *cobra.Command {
 		Short: "List the on-demand environments in the manager directory, with their expiry",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := c.clock()
+			now, err := cmdutil.Now(c.now)
 			if err != nil {
 				return err
 			}
@@ -368,64 +306,12 @@ func newList() *cobra.Command {
 				return err
 			}
 			envs, errs := ondemand.List(mdir, c.service)
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(envs)
-			} else {
-				err = table(out, envs, now)
-			}
-			if err != nil {
-				return err
-			}
-			for _, e := range errs {
-				fmt.Fprintf(cmd.ErrOrStderr(), "previewctl: %v\n", e)
-			}
-			if len(errs) > 0 {
-				return fmt.Errorf("%d environment files could not be read", len(errs))
-			}
-			return nil
+			return envlist.Print(cmd.OutOrStdout(), cmd.ErrOrStderr(), asJSON, envs, errs, now,
+				envlist.Name, envlist.ID, envlist.Service, envlist.Code, envlist.InfraBranch, envlist.Age, envlist.ExpiresAt)
 		},
 	}
 	c.register(cmd)
 	cmd.Flags().Lookup("service").Usage = "only this service (default: every service)"
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	return cmd
-}
-
-func table(w io.Writer, envs []envfile.Environment, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tSERVICE\tCODE\tINFRA BRANCH\tAGE\tEXPIRES")
-	for _, e := range envs {
-		code := e.CodeVersion
-		if len(code) == 40 {
-			code = code[:7]
-		}
-		expires := "in " + human(e.ExpiresAt.Sub(now))
-		if !now.Before(e.ExpiresAt) {
-			expires = "expired " + human(now.Sub(e.ExpiresAt)) + " ago"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s (%s)\n", e.Name, e.ID, e.Service, code, e.InfraBranch, human(now.Sub(e.CreatedAt)), expires, e.ExpiresAt.Format(time.RFC3339))
-	}
-	if err := tw.Flush(); err != nil {
-		return errors.Join(errors.New("writing table"), err)
-	}
-	return nil
-}
-
-// human renders a duration as ls does: 3d4h, 5h12m, 42s.
-func human(d time.Duration) string {
-	if d < 0 {
-		d = -d
-	}
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm%ds", d/time.Minute, (d%time.Minute)/time.Second)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
 }

@@ -84,13 +84,9 @@ func run(cmd *cobra.Command, o *options) error {
 	if o.maxFraction <= 0 || o.maxFraction > 1 {
 		return cmdutil.Invalid(fmt.Errorf("invalid max-fraction %v: must be in (0, 1]", o.maxFraction))
 	}
-	now := time.Now().UTC()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return cmdutil.Invalid(fmt.Errorf("invalid now %q: not an RFC 3339 time", o.now))
-		}
-		now = t
+	now, err := cmdutil.Now(o.now)
+	if err != nil {
+		return err
 	}
 	if o.local && o.managerRepo != "" {
 		return cmdutil.Invalid(fmt.Errorf("--local and --manager-repo %q exclude each other: delete on disk or in the manager repository", o.managerRepo))

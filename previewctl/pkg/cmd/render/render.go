@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,13 +70,9 @@ func run(cmd *cobra.Command, o *options) error {
 	if o.service == "" {
 		return cmdutil.Invalid(errors.New(`invalid service "": --service is required`))
 	}
-	now := time.Now()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return cmdutil.Invalid(fmt.Errorf("invalid now %q: not an RFC 3339 time", o.now))
-		}
-		now = t
+	now, err := cmdutil.Now(o.now)
+	if err != nil {
+		return err
 	}
 	e, err := envfile.New(o.service, o.owner, o.repo, o.pr, o.codeVersion, o.infraBranch, now, o.ttl)
 	if err != nil {
@@ -173,18 +168,5 @@ func appendOutputs(file string, e envfile.Environment) error {
 		"code_version=" + e.CodeVersion,
 		"infra_branch=" + e.InfraBranch,
 	}
-	for _, l := range lines {
-		if strings.ContainsAny(l, "\r\n") {
-			return fmt.Errorf("output %q holds a newline", l)
-		}
-	}
-	fh, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("github output: %w", err)
-	}
-	if _, err := fh.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
-		fh.Close()
-		return fmt.Errorf("github output: %w", err)
-	}
-	return fh.Close()
+	return cmdutil.AppendOutputs(file, lines)
 }

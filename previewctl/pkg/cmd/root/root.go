@@ -4,7 +4,6 @@ package root
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -55,13 +54,8 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	err := cmd.ExecuteContext(ctx)
-	if err == nil {
-		return 0
+	if err != nil {
+		fmt.Fprintf(stderr, "previewctl: %v\n", err)
 	}
-	fmt.Fprintf(stderr, "previewctl: %v\n", err)
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	return 1
+	return cmdutil.ExitCode(err)
 }

@@ -1,12 +1,15 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+
+	"preview-environments/previewctl/pkg/cmd/sandbox"
 )
 
 // fakeAPI answers the sandbox API paths the pr commands call with canned
@@ -105,5 +108,44 @@ func TestPRAnswers(t *testing.T) {
 				t.Errorf("requests %q, want %q", got, tc.sends)
 			}
 		})
+	}
+}
+
+// TestStatusAnswers: status assembles several API answers into one view:
+// --json prints it as indented JSON in StatusView's shape, lines otherwise;
+// a sandbox that does not answer exits 1 naming its address.
+func TestStatusAnswers(t *testing.T) {
+	api := &fakeAPI{answers: map[string]string{
+		"GET /api/status":                    `{"url":"http://127.0.0.1:1","s3_endpoint":"http://127.0.0.1:1/s3","bucket":"b","data_dir":"/d","environments":[]}`,
+		"GET /api/spacelift/stacks":          `[]`,
+		"GET /api/spacelift/runs?limit=1000": `[]`,
+		"GET /api/prs":                       prList,
+	}}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	code, out, errs := run(t, "sandbox", "status", "--addr", addr)
+	want := "sandbox     http://127.0.0.1:1\nS3 endpoint http://127.0.0.1:1/s3 (bucket b)\ndata        /d\n\nstacks: 0\n\nenvironments: 0\n\npull requests: 1\n  #1    open   a/b                      0123456 no preview\n"
+	if code != 0 || out != want {
+		t.Errorf("status: exit %d stderr %q stdout\n%q\nwant\n%q", code, errs, out, want)
+	}
+
+	code, out, errs = run(t, "sandbox", "status", "--json", "--addr", addr)
+	var v sandbox.StatusView
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("status --json: exit %d stderr %q stdout %q", code, errs, out)
+	}
+	indented, _ := json.MarshalIndent(v, "", "  ")
+	if out != string(indented)+"\n" || !strings.HasPrefix(out, "{\n  \"sandbox\": {\n    \"url\": \"http://127.0.0.1:1\",") {
+		t.Errorf("status --json is not StatusView indented:\n%s", out)
+	}
+	if v.Stacks == nil || v.Runs == nil || len(v.PRs) != 1 || v.PRs[0].HeadRef != "a/b" || !strings.Contains(out, `"stacks": [],`) {
+		t.Errorf("status --json: %+v", v)
+	}
+
+	code, out, errs = run(t, "sandbox", "status", "--json", "--addr", "127.0.0.1:1")
+	if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no sandbox answering on 127.0.0.1:1") {
+		t.Errorf("status of no sandbox: exit %d stdout %q stderr %q, want 1 and one line naming the address", code, out, errs)
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"preview-environments/previewctl/pkg/cmdutil"
+	sb "preview-environments/previewctl/pkg/sandbox"
 )
 
 // client talks to a running sandbox's JSON API.
@@ -79,4 +82,63 @@ func (c *client) do(ctx context.Context, method, path string, in, out any) ([]by
 		}
 	}
 	return raw, nil
+}
+
+// apiGroup completes a group of commands that drive a running sandbox's API
+// (pr, env): the --addr of the sandbox, refused unless loopback before any
+// subcommand runs, and each subcommand's client for it.
+func apiGroup(cmd *cobra.Command, subs ...func(client func() *client) *cobra.Command) *cobra.Command {
+	var addr string
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if err := sb.CheckLoopback(addr, "--addr"); err != nil {
+			return cmdutil.Invalid(err)
+		}
+		return nil
+	}
+	cmd.PersistentFlags().StringVar(&addr, "addr", sb.DefaultAddr, "address of the running sandbox (loopback only)")
+	client := func() *client { return newClient(addr) }
+	for _, sub := range subs {
+		cmd.AddCommand(sub(client))
+	}
+	cmdutil.InvalidFlags(cmd) // the subcommands inherit it
+	return cmd
+}
+
+// answer is the body of the API commands: one call to the running sandbox,
+// then its answer on stdout, with asJSON the JSON as the API sent it, else
+// the lines for people.
+func answer[T any](cmd *cobra.Command, c *client, asJSON bool, method, path string, body any, lines func(io.Writer, T) error) error {
+	var v T
+	raw, err := c.do(cmd.Context(), method, path, body, &v)
+	if err != nil {
+		return err
+	}
+	return cmdutil.Print(cmd.OutOrStdout(), asJSON, json.RawMessage(raw), func(out io.Writer) error { return lines(out, v) })
+}
+
+// newList is an ls subcommand: GET path, then with --json the API's JSON,
+// else a line per item, or none when there is none.
+func newList[T any](client func() *client, short, path, none string, line func(T) string) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: short,
+		Args:  cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return answer(cmd, client(), asJSON, http.MethodGet, path, nil, func(out io.Writer, items []T) error {
+				if len(items) == 0 {
+					_, err := fmt.Fprintln(out, none)
+					return err
+				}
+				for _, it := range items {
+					if _, err := fmt.Fprintln(out, line(it)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }

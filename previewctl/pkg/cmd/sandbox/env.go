@@ -12,7 +12,6 @@ import (
 
 	"preview-environments/previewctl/pkg/cmdutil"
 	"preview-environments/previewctl/pkg/envfile"
-	sb "preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/platform"
 )
 
@@ -20,8 +19,7 @@ import (
 // platform commits the file to its git host's main as ondemand.yml does in
 // production.
 func newEnv() *cobra.Command {
-	var addr string
-	cmd := &cobra.Command{
+	return apiGroup(&cobra.Command{
 		Use:   "env",
 		Short: "Create, extend, delete and list on-demand environments (not tied to a PR) on a running sandbox",
 		Long: `env drives the on-demand environments of a running sandbox (` + "`previewctl sandbox up`" + `),
@@ -29,28 +27,7 @@ as ` + "`previewctl env`" + ` and ondemand.yml do in production: the environment
 checked against main's template and committed to main through the GitHub
 stand-in's contents API, then the manager and environment stacks deploy it.
 Input is refused (exit 2, one line naming it) before anything is sent.`,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
-				return cmdutil.Invalid(err)
-			}
-			return nil
-		},
-	}
-	cmd.PersistentFlags().StringVar(&addr, "addr", sb.DefaultAddr, "address of the running sandbox (loopback only)")
-	client := func() *client { return newClient(addr) }
-	cmd.AddCommand(newEnvCreate(client), newEnvExtend(client), newEnvDelete(client), newEnvList(client))
-	for _, c := range cmd.Commands() {
-		cmdutil.InvalidFlags(c)
-	}
-	cmdutil.InvalidFlags(cmd)
-	return cmd
-}
-
-func validName(name string) error {
-	if err := envfile.ValidateName(name); err != nil {
-		return cmdutil.Invalid(err)
-	}
-	return nil
+	}, newEnvCreate, newEnvExtend, newEnvDelete, newEnvList)
 }
 
 func newEnvCreate(client func() *client) *cobra.Command {
@@ -61,10 +38,7 @@ func newEnvCreate(client func() *client) *cobra.Command {
 		Short: "Create an on-demand environment",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validName(name); err != nil {
-				return err
-			}
-			if err := cmp.Or(envfile.ValidateCodeVersion(codeVersion), envfile.ValidateBranch(infraBranch)); err != nil {
+			if err := cmp.Or(envfile.ValidateName(name), envfile.ValidateCodeVersion(codeVersion), envfile.ValidateBranch(infraBranch)); err != nil {
 				return cmdutil.Invalid(err)
 			}
 			req := platform.OnDemandRequest{Name: name, CodeVersion: codeVersion, InfraBranch: infraBranch, TTL: ttl.String()}
@@ -90,8 +64,8 @@ func newEnvExtend(client func() *client) *cobra.Command {
 		Short: "Set an on-demand environment's expiry to now + --ttl",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validName(name); err != nil {
-				return err
+			if err := envfile.ValidateName(name); err != nil {
+				return cmdutil.Invalid(err)
 			}
 			body := map[string]string{"ttl": ttl.String()}
 			return answer(cmd, client(), false, http.MethodPost, "/api/ondemand/"+url.PathEscape(name)+"/extend", body, func(out io.Writer, v platform.OnDemandView) error {
@@ -112,8 +86,8 @@ func newEnvDelete(client func() *client) *cobra.Command {
 		Short: "Delete an on-demand environment (the destructor destroys it); an absent one is not an error",
 		Args:  cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validName(name); err != nil {
-				return err
+			if err := envfile.ValidateName(name); err != nil {
+				return cmdutil.Invalid(err)
 			}
 			return answer(cmd, client(), false, http.MethodDelete, "/api/ondemand/"+url.PathEscape(name), nil, func(out io.Writer, v platform.OnDemandView) error {
 				if v.Op == "absent" {
@@ -130,30 +104,15 @@ func newEnvDelete(client func() *client) *cobra.Command {
 }
 
 func newEnvList(client func() *client) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "ls",
-		Short: "List on-demand environments with their expiry, URL and the version they serve",
-		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return answer(cmd, client(), asJSON, http.MethodGet, "/api/ondemand", nil, func(out io.Writer, envs []platform.OnDemandView) error {
-				if len(envs) == 0 {
-					fmt.Fprintln(out, "no on-demand environments")
-				}
-				now := time.Now()
-				for _, v := range envs {
-					serving := cmp.Or(v.Serving, "not deployed")
-					left := "expires in " + v.ExpiresAt.Sub(now).Round(time.Minute).String()
-					if !now.Before(v.ExpiresAt) {
-						left = "expired (gc deletes it)"
-					}
-					fmt.Fprintf(out, "%s  %s  code %s, infra %s, %s (%s), serving %s  %s\n",
-						v.Name, v.ID, v.CodeVersion, v.InfraBranch, left, v.ExpiresAt.Format(time.RFC3339), serving, v.URL)
-				}
-				return nil
-			})
-		},
+	return newList(client, "List on-demand environments with their expiry, URL and the version they serve", "/api/ondemand", "no on-demand environments",
+		func(v platform.OnDemandView) string { return onDemandLine(v, time.Now()) })
+}
+
+func onDemandLine(v platform.OnDemandView, now time.Time) string {
+	left := "expires in " + v.ExpiresAt.Sub(now).Round(time.Minute).String()
+	if !now.Before(v.ExpiresAt) {
+		left = "expired (gc deletes it)"
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return fmt.Sprintf("%s  %s  code %s, infra %s, %s (%s), serving %s  %s",
+		v.Name, v.ID, v.CodeVersion, v.InfraBranch, left, v.ExpiresAt.Format(time.RFC3339), cmp.Or(v.Serving, "not deployed"), v.URL)
 }

@@ -14,7 +14,6 @@ import (
 
 	"preview-environments/previewctl/pkg/cmdutil"
 	"preview-environments/previewctl/pkg/envfile"
-	sb "preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/githost"
 	"preview-environments/previewctl/pkg/sandbox/platform"
 )
@@ -128,27 +127,6 @@ func prNumber(arg string) (int, error) {
 	return n, nil
 }
 
-// answer is the body the pr and status commands share: one call to the
-// running sandbox's API, then its answer on stdout.
-func answer[T any](cmd *cobra.Command, c *client, asJSON bool, method, path string, body any, lines func(io.Writer, T) error) error {
-	var v T
-	raw, err := c.do(cmd.Context(), method, path, body, &v)
-	if err != nil {
-		return err
-	}
-	return emit(cmd.OutOrStdout(), asJSON, raw, func(out io.Writer) error { return lines(out, v) })
-}
-
-// emit prints an answer: with --json the JSON itself, as the API sent it
-// (scripts get every field in the API's shape), else as lines for people.
-func emit(out io.Writer, asJSON bool, raw []byte, lines func(io.Writer) error) error {
-	if asJSON {
-		_, err := out.Write(raw)
-		return err
-	}
-	return lines(out)
-}
-
 // prRequest is the body of POST /api/prs and /api/prs/{n}/commits.
 type prRequest struct {
 	Branch  string             `json:"branch,omitempty"`
@@ -164,8 +142,7 @@ type prDetail struct {
 }
 
 func newPR() *cobra.Command {
-	var addr string
-	cmd := &cobra.Command{
+	return apiGroup(&cobra.Command{
 		Use:   "pr",
 		Short: "Open, push to, close, list and show pull requests on a running sandbox",
 		Long: `pr drives the pull requests of a running sandbox (` + "`previewctl sandbox up`" + `).
@@ -173,21 +150,7 @@ Opening or pushing to a PR runs the CI steps (build when service/ changed,
 render, write the environment file), then the manager and environment stacks
 deploy it; closing a PR destroys its environment. Watch it with
 ` + "`previewctl sandbox pr show N`" + ` or ` + "`previewctl sandbox status`" + `.`,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if err := sb.CheckLoopback(addr, "--addr"); err != nil {
-				return cmdutil.Invalid(err)
-			}
-			return nil
-		},
-	}
-	cmd.PersistentFlags().StringVar(&addr, "addr", sb.DefaultAddr, "address of the running sandbox (loopback only)")
-	client := func() *client { return newClient(addr) }
-	cmd.AddCommand(newPROpen(client), newPRPush(client), newPRClose(client), newPRList(client), newPRShow(client))
-	for _, c := range cmd.Commands() {
-		cmdutil.InvalidFlags(c)
-	}
-	cmdutil.InvalidFlags(cmd)
-	return cmd
+	}, newPROpen, newPRPush, newPRClose, newPRList, newPRShow)
 }
 
 func newPROpen(client func() *client) *cobra.Command {
@@ -302,25 +265,7 @@ func newPRClose(client func() *client) *cobra.Command {
 }
 
 func newPRList(client func() *client) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "ls",
-		Short: "List PRs with their preview's state and URL",
-		Args:  cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return answer(cmd, client(), asJSON, http.MethodGet, "/api/prs", nil, func(out io.Writer, prs []platform.PRView) error {
-				if len(prs) == 0 {
-					fmt.Fprintln(out, "no pull requests")
-				}
-				for _, pr := range prs {
-					fmt.Fprintln(out, prLine(pr))
-				}
-				return nil
-			})
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	return newList(client, "List PRs with their preview's state and URL", "/api/prs", "no pull requests", prLine)
 }
 
 func newPRShow(client func() *client) *cobra.Command {

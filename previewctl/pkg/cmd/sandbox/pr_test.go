@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -197,8 +198,15 @@ func TestUpAndPRCommands(t *testing.T) {
 	d = show("1")
 	client := platform.LocalhostClient(addr)
 	body := get(t, client, d.Preview.URL+"hello")
-	if body != d.HeadSHA+": Hello, CLI" {
-		t.Fatalf("GET %shello = %q, want the PR head's greeting", d.Preview.URL, body)
+	// The PR head's code (its sha), answering with the greeting it reads
+	// from the environment's data bucket (the code's own greeting is the
+	// fallback of one-stack environments).
+	greeting, err := os.ReadFile(filepath.Join(repo, "infra", "data", "greeting.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := d.HeadSHA + ": " + strings.TrimSpace(string(greeting)); body != want {
+		t.Fatalf("GET %shello = %q, want %q", d.Preview.URL, body, want)
 	}
 	// --set kept its commas: the file on the branch is exactly the value.
 	note := get(t, client, "http://"+addr+"/github/api/v3/repos/sandbox/preview-environments/contents/docs/cli-note.md?ref=cli/greeting")
@@ -237,8 +245,12 @@ func TestUpAndPRCommands(t *testing.T) {
 	if m, ok := stacks[platform.ManagerStackID]; !ok || m.LastRun == nil || m.LastRun.State != "FINISHED" {
 		t.Errorf("status: manager stack %+v", m)
 	}
-	if e, ok := stacks[envStack]; !ok || e.LastRun == nil || e.EnvironmentID != d.Preview.EnvironmentID {
+	if e, ok := stacks[envStack]; !ok || e.LastRun == nil || e.EnvironmentID != d.Preview.EnvironmentID ||
+		e.Role != "service" || !slices.Equal(e.DependsOn, []string{envStack + "-data"}) {
 		t.Errorf("status: environment stack %s is %+v", envStack, e)
+	}
+	if e, ok := stacks[envStack+"-data"]; !ok || e.LastRun == nil || e.LastRun.State != "FINISHED" || e.Role != "data" || e.ProjectRoot != "infra/data" {
+		t.Errorf("status: data stack %s-data is %+v", envStack, e)
 	}
 	if len(st.Runs) == 0 || len(st.Runs) > 10 || st.Runs[0].StackID == "" {
 		t.Errorf("status: latest runs %+v, want 1 to 10", st.Runs)
@@ -250,7 +262,7 @@ func TestUpAndPRCommands(t *testing.T) {
 		t.Errorf("status: PRs %+v", st.PRs)
 	}
 	text = must("sandbox", "status")
-	for _, want := range []string{"stacks: 2", platform.ManagerStackID, envStack, "latest runs:", "environments: 1", d.Preview.URL, "pull requests: 1"} {
+	for _, want := range []string{"stacks: 3", platform.ManagerStackID, envStack, "(depends on " + envStack + "-data)", "latest runs:", "environments: 1", d.Preview.URL, "pull requests: 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status lacks %q:\n%s", want, text)
 		}

@@ -31,6 +31,7 @@ func New() *cobra.Command {
 func newUp() *cobra.Command {
 	var addr, data, bucket string
 	var idle, wait time.Duration
+	var singleStack bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start the whole sandbox platform and serve until interrupted (SIGINT/SIGTERM)",
@@ -65,7 +66,7 @@ loopback address until SIGINT or SIGTERM. Drive it with
 					Addr: addr, DataDir: data, Bucket: bucket, IdleTimeout: idle, RIEPath: rie,
 					Progress: stderr, Verbose: progress.IsTerminal(stderr), Log: log,
 				},
-				RepoRoot: root, WaitTimeout: wait, Progress: stderr, Log: log,
+				RepoRoot: root, WaitTimeout: wait, SingleStack: singleStack, Progress: stderr, Log: log,
 			})
 			if err != nil {
 				return err
@@ -84,5 +85,6 @@ loopback address until SIGINT or SIGTERM. Drive it with
 	cmd.Flags().StringVar(&bucket, "bucket", sb.DefaultBucket, "artifact bucket in the S3 stand-in")
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 5*time.Minute, "stop a function's emulator after it has been idle this long")
 	cmd.Flags().DurationVar(&wait, "wait-timeout", 2*time.Minute, "how long a preview may take to serve its PR head before it is marked failed")
+	cmd.Flags().BoolVar(&singleStack, "single-stack", false, "one-stack environments: the service stack alone, no data stack (the manager's data_stack = false)")
 	return cmd
 }

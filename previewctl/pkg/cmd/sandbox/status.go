@@ -2,11 +2,11 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,11 +30,15 @@ type StatusView struct {
 
 // StackView is a stack as status shows it.
 type StackView struct {
-	ID            string   `json:"id"`
-	State         string   `json:"state"`
-	Branch        string   `json:"branch"`
-	ProjectRoot   string   `json:"project_root"`
-	EnvironmentID string   `json:"environment_id,omitempty"`
+	ID            string `json:"id"`
+	State         string `json:"state"`
+	Branch        string `json:"branch"`
+	ProjectRoot   string `json:"project_root"`
+	EnvironmentID string `json:"environment_id,omitempty"`
+	// Role is the stack's part of its environment (service, data).
+	Role string `json:"role,omitempty"`
+	// DependsOn lists the stacks this one's tracked runs wait for.
+	DependsOn     []string `json:"depends_on,omitempty"`
 	TrackedCommit string   `json:"tracked_commit,omitempty"`
 	LastRun       *RunView `json:"last_run,omitempty"`
 }
@@ -81,7 +85,7 @@ func fetchStatus(ctx context.Context, c *client, recent int) (StatusView, error)
 	v.Stacks = []StackView{}
 	for _, s := range stacks {
 		sv := StackView{ID: s.ID, State: s.State, Branch: s.Branch, ProjectRoot: s.ProjectRoot,
-			EnvironmentID: s.EnvironmentID, TrackedCommit: s.TrackedCommit}
+			EnvironmentID: s.EnvironmentID, Role: s.Role, DependsOn: s.DependsOn, TrackedCommit: s.TrackedCommit}
 		if r, ok := last[s.ID]; ok {
 			rv := runView(r)
 			sv.LastRun = &rv
@@ -121,11 +125,7 @@ func newStatus() *cobra.Command {
 				return err
 			}
 			// Status assembles several answers, so its JSON is its own.
-			raw, err := json.MarshalIndent(v, "", "  ")
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), asJSON, append(raw, '\n'), func(out io.Writer) error {
+			return cmdutil.Print(cmd.OutOrStdout(), asJSON, v, func(out io.Writer) error {
 				printStatus(out, v, time.Now())
 				return nil
 			})
@@ -147,7 +147,10 @@ func printStatus(out io.Writer, v StatusView, now time.Time) {
 		if r := s.LastRun; r != nil {
 			run = fmt.Sprintf("last run %s %s %s %s ago: %s", r.ID, r.Type, r.State, ago(now, r.UpdatedAt), r.Cause)
 		}
-		fmt.Fprintf(out, "  %-28s %-8s branch %-20s %s\n", s.ID, s.State, s.Branch, run)
+		if len(s.DependsOn) > 0 {
+			run += " (depends on " + strings.Join(s.DependsOn, ", ") + ")"
+		}
+		fmt.Fprintf(out, "  %-33s %-8s branch %-20s %s\n", s.ID, s.State, s.Branch, run)
 	}
 	if len(v.Runs) > 0 {
 		fmt.Fprintf(out, "\nlatest runs:\n")

@@ -113,12 +113,19 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	}
 	id := envfile.ID(pr.Owner, pr.Repo, pr.Number)
 	row := fmt.Sprintf(`tr[data-env-id="%s"]`, id)
+	group := fmt.Sprintf(`tr[data-group-of="%s"]`, id)
 
-	// Record every state the row shows until it is live.
-	var seen []string
+	// Record every state the row shows until it is live, and every text
+	// its stacks' group shows.
+	var seen, groupSeen []string
 	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-		state := step(t, ctx, "read the row's state", chromedp.Evaluate[string](fmt.Sprintf(
-			`(function(){var r=document.querySelector(%q);return r?r.dataset.state:""})()`, row)))
+		got := step(t, ctx, "read the row's state", chromedp.Evaluate[[]string](fmt.Sprintf(
+			`(function(){var r=document.querySelector(%q), g=document.querySelector(%q);
+			return [r?r.dataset.state:"", g?g.textContent.replace(/\s+/g," ").trim():""]})()`, row, group)))
+		state := got[0]
+		if g := got[1]; g != "" && (len(groupSeen) == 0 || groupSeen[len(groupSeen)-1] != g) {
+			groupSeen = append(groupSeen, g)
+		}
 		if state != "" && (len(seen) == 0 || seen[len(seen)-1] != state) {
 			seen = append(seen, state)
 		}
@@ -127,10 +134,11 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 		}
 		if state == "failed" || time.Now().After(deadline) {
 			pv, _ := p.Preview(context.Background(), pr.Number)
-			t.Fatalf("row %s showed %v, never live; preview %+v", id, seen, pv)
+			t.Fatalf("row %s showed %v, never live; its group showed %q; preview %+v\n%s", id, seen, groupSeen, pv, environmentRuns(p, id))
 		}
 	}
 	t.Logf("row %s states seen: %v", id, seen)
+	t.Logf("its group showed:\n%s", strings.Join(groupSeen, "\n"))
 	if seen[0] != "creating" || slices.Contains(seen, "updating") {
 		t.Errorf("the row showed %v: want creating (the build takes seconds) then live, never updating on a first deploy", seen)
 	}
@@ -188,7 +196,29 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	if exp := text(css(row + ` td.expires`)); !strings.HasPrefix(exp, "in ") {
 		t.Errorf("expiry %q, want a time to come (in ...)", exp)
 	}
-	stackSel := fmt.Sprintf(`#stack-hello-service-%s`, id)
+	// The environment is a group of two stacks: the data stack, then the
+	// service stack that depends on it, each with its latest run.
+	svcStack, dataStack := "hello-service-"+id, "hello-service-"+id+"-data"
+	step(t, ctx, "see the environment's stacks", chromedp.Steps(
+		chromedp.WaitVisible(css(group)),
+		chromedp.WaitVisible(css(fmt.Sprintf(`%s li[data-stack-id="%s"][data-role="data"]`, group, dataStack))),
+		chromedp.WaitVisible(css(fmt.Sprintf(`%s li[data-stack-id="%s"][data-role="service"]`, group, svcStack))),
+	))
+	groupText := strings.Join(strings.Fields(text(css(group))), " ")
+	for _, want := range []string{"data → service", "data " + dataStack + ": FINISHED tracked",
+		"service " + svcStack + " (depends on data): FINISHED tracked"} {
+		if !strings.Contains(groupText, want) {
+			t.Errorf("the environment's group reads %q, want it to hold %q", groupText, want)
+		}
+	}
+	if deps := text(css(`#stack-` + svcStack + ` p.deps`)); !strings.Contains(deps, "Depends on "+dataStack) {
+		t.Errorf("the service stack's heading block says %q, want it to depend on %s", deps, dataStack)
+	}
+	if n := step(t, ctx, "count the data stack's runs", chromedp.Evaluate[int](fmt.Sprintf(
+		`document.querySelectorAll("#stack-%s table.runs tbody tr").length`, dataStack))); n == 0 {
+		t.Errorf("the data stack %s shows no runs", dataStack)
+	}
+	stackSel := "#stack-" + svcStack
 	if cause := text(css(stackSel + ` table.runs tbody tr[data-state="FINISHED"] td.cause`)); cause == "" {
 		t.Error("the environment's stack shows no finished run with a cause")
 	}
@@ -245,9 +275,16 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	}
 
 	// The link is a real one: the browser resolves *.localhost to loopback.
+	// It serves the push's code with the greeting of the data stack's
+	// bucket (infra/data/greeting.txt), which the service stack reads
+	// through the dependency: the code's default greeting does not show.
+	greeting, err := os.ReadFile(filepath.Join(repoRoot(t), "infra", "data", "greeting.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	step(t, ctx, "follow the environment's link", chromedp.Navigate(pv.URL))
-	if body := text(css(`body`)); body != pr2.HeadSHA+": Hello again" {
-		t.Errorf("the environment's URL answers %q, want %q", body, pr2.HeadSHA+": Hello again")
+	if body, want := text(css(`body`)), pr2.HeadSHA+": "+strings.TrimSpace(string(greeting)); body != want {
+		t.Errorf("the environment's URL answers %q, want %q", body, want)
 	}
 
 	// Closing the PR: the row goes away live, and the destructor's run

@@ -23,7 +23,6 @@ import (
 	"sync"
 	"time"
 
-	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 )
 
@@ -80,11 +79,79 @@ func PreviewsFrom[T any](list func(context.Context) ([]T, error)) PreviewsFunc {
 	}
 }
 
+// Engine is what the dashboard reads of the Spacelift stand-in; the
+// platform passes its *spacelift.Engine.
+type Engine interface {
+	// Stacks lists every stack, each with Role and DependsOn.
+	Stacks(ctx context.Context) ([]spacelift.Stack, error)
+	// Dependencies lists every stack dependency with its references.
+	Dependencies(ctx context.Context) ([]spacelift.Dependency, error)
+	// Runs lists a stack's runs (every stack's when stackID is ""),
+	// newest first.
+	Runs(ctx context.Context, stackID string, limit int) ([]spacelift.Run, error)
+	// Run reads one run; spacelift.ErrNotFound when there is none.
+	Run(ctx context.Context, id string) (spacelift.Run, error)
+	Logs(ctx context.Context, runID string) ([]spacelift.LogLine, error)
+	LogLines(ctx context.Context, runID string) (int, error)
+	// Evaluations lists the latest policy decisions, newest first.
+	Evaluations(ctx context.Context, limit int) ([]spacelift.PolicyEvaluation, error)
+	// Subscribe announces the engine's changes until cancel is called.
+	Subscribe() (events <-chan spacelift.Event, cancel func())
+}
+
+// DataPlane is what the dashboard reads of the sandbox itself; the
+// platform builds one from its *sandbox.Sandbox with DataPlaneOf.
+type DataPlane interface {
+	// URL is the sandbox's base URL (http://host:port).
+	URL() string
+	// EnvironmentURL is where an environment serves.
+	EnvironmentURL(id, service string) string
+	// Deployed maps each environment the data plane serves to the code
+	// version it serves.
+	Deployed(ctx context.Context) (map[string]string, error)
+}
+
+// DataPlaneOf makes a DataPlane of the sandbox's base URL, its
+// environment URLs and a lister of the environments it serves whose items
+// marshal to the API's {"id", "version", ...} shape (Sandbox.Environments),
+// so the dashboard does not import the sandbox package.
+func DataPlaneOf[T any](url func() string, environmentURL func(id, service string) string, list func() []T) DataPlane {
+	return funcPlane{url: url, envURL: environmentURL, list: func() any { return list() }}
+}
+
+type funcPlane struct {
+	url    func() string
+	envURL func(id, service string) string
+	list   func() any
+}
+
+func (p funcPlane) URL() string                              { return p.url() }
+func (p funcPlane) EnvironmentURL(id, service string) string { return p.envURL(id, service) }
+
+func (p funcPlane) Deployed(context.Context) (map[string]string, error) {
+	b, err := json.Marshal(p.list())
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: encode environments: %w", err)
+	}
+	var envs []struct {
+		ID      string `json:"id"`
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(b, &envs); err != nil {
+		return nil, fmt.Errorf("dashboard: decode environments: %w", err)
+	}
+	out := make(map[string]string, len(envs))
+	for _, e := range envs {
+		out[e.ID] = e.Version
+	}
+	return out, nil
+}
+
 // Source is what the dashboard shows.
 type Source struct {
-	Sandbox  *sandbox.Sandbox
-	Engine   *spacelift.Engine
-	Previews PreviewsFunc
+	Engine    Engine
+	DataPlane DataPlane
+	Previews  PreviewsFunc
 	// Service is the default service name for environments without a stack.
 	Service string
 }

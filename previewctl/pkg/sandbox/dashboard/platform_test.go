@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/dashboard"
 	"preview-environments/previewctl/pkg/sandbox/platform"
+	"preview-environments/previewctl/pkg/sandbox/spacelift"
 )
 
 func repoRoot(t testing.TB) string {
@@ -94,6 +96,35 @@ func handlerWith(t testing.TB, greeting string) map[string][]byte {
 		t.Fatalf("%s no longer holds the greeting this test edits", path)
 	}
 	return map[string][]byte{path: []byte(strings.ReplaceAll(string(b), old, `DefaultGreeting = "`+greeting+`"`))}
+}
+
+// environmentRuns describes an environment's stacks and their runs, with
+// the end of each failed run's log, for a failure message.
+func environmentRuns(p *platform.Platform, id string) string {
+	ctx := context.Background()
+	stacks, err := p.Engine.Stacks(ctx)
+	if err != nil {
+		return "stacks: " + err.Error()
+	}
+	var b strings.Builder
+	for _, s := range stacks {
+		if s.EnvironmentID != id {
+			continue
+		}
+		fmt.Fprintf(&b, "stack %s (role %s, depends on %v) %s\n", s.ID, s.Role, s.DependsOn, s.State)
+		runs, _ := p.Engine.Runs(ctx, s.ID, 8)
+		for _, r := range runs {
+			fmt.Fprintf(&b, "  run %s %s %s: %s\n", r.ID, r.Type, r.State, r.Cause)
+			if r.State != spacelift.StateFailed {
+				continue
+			}
+			lines, _ := p.Engine.Logs(ctx, r.ID)
+			for _, l := range lines[max(0, len(lines)-15):] {
+				fmt.Fprintf(&b, "    | %s\n", l.Line)
+			}
+		}
+	}
+	return b.String()
 }
 
 func httpGet(t testing.TB, url string) (*http.Response, string) {
@@ -230,7 +261,7 @@ func TestEventStream(t *testing.T) {
 	row := `data-env-id="` + id + `" data-state="live"`
 	for i := range tabs {
 		for {
-			f := next(i, "environment "+id+" live")
+			f := next(i, "environment "+id+" live:\n"+environmentRuns(p, id))
 			if f == last[i] {
 				t.Fatalf("stream %d sent a fragment that did not change", i)
 			}

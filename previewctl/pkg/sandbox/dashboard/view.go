@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 )
 
@@ -66,13 +65,90 @@ type EnvRow struct {
 	URL         string
 	Created     time.Time
 	Expires     time.Time
-	StackID     string
+	StackID     string // the service stack's ID ("" while it has none)
+	// Group is the environment's stacks, upstreams first: the service
+	// stack alone, or e.g. its data stack and then the service stack.
+	Group []GroupStack
+}
+
+// GroupStack is one stack of an environment's group with its latest run.
+type GroupStack struct {
+	ID    string
+	Role  string // spacelift.RoleService, "data", ...
+	State string // the stack's state
+	// DependsOn names the stacks it depends on (IDs); DependsOnNames the
+	// same by role when they are in the group.
+	DependsOn      []string
+	DependsOnNames []string
+	Last           *spacelift.Run // the latest run; nil before the first
+	// WaitingOn is the upstream stack (ID, and its name in the group)
+	// with a tracked run queued or under way that the latest run, a queued
+	// tracked one, waits for, as the engine makes it wait.
+	WaitingOn     string
+	WaitingOnName string
+}
+
+// RunText is the latest run's state and type ("FINISHED tracked"), or
+// queued-waiting-on-<upstream> while its upstream runs.
+func (g GroupStack) RunText() string {
+	switch {
+	case g.Last == nil:
+		return "no run yet"
+	case g.WaitingOn != "":
+		return "queued-waiting-on-" + g.WaitingOnName
+	}
+	return g.Last.State + " " + strings.ToLower(g.Last.Type)
+}
+
+// RunState is the latest run's state, "NONE" before the first run.
+func (g GroupStack) RunState() string {
+	if g.Last == nil {
+		return spacelift.StackNone
+	}
+	return g.Last.State
+}
+
+// RunClass is the badge class of RunText.
+func (g GroupStack) RunClass() string {
+	if g.Last == nil || g.WaitingOn != "" {
+		return "quiet"
+	}
+	return runStateClass(g.Last.State)
+}
+
+// Grouped reports whether the row shows its stacks: environments of more
+// than one stack, or whose stack depends on another; a one-stack
+// environment looks as it did before groups.
+func (r EnvRow) Grouped() bool {
+	return len(r.Group) > 1 || len(r.Group) == 1 && (r.Group[0].Role != spacelift.RoleService || len(r.Group[0].DependsOn) > 0)
+}
+
+// Edges are the group's dependencies, upstream first: "data → service".
+func (r EnvRow) Edges() []string {
+	var out []string
+	for _, g := range r.Group {
+		for _, up := range g.DependsOnNames {
+			out = append(out, up+" → "+g.Role)
+		}
+	}
+	return out
 }
 
 // StackView is a stack with its latest runs.
 type StackView struct {
 	spacelift.Stack
 	Runs []RunView
+	// Grouped is set for a stack of a multi-stack environment (its
+	// heading names its role); Upstreams are the stacks it depends on.
+	Grouped   bool
+	Upstreams []Upstream
+}
+
+// Upstream is one stack a stack depends on, with the references that set
+// its inputs from the upstream's outputs ("bucket → TF_VAR_bucket").
+type Upstream struct {
+	StackID    string
+	References []string
 }
 
 // RunView is a run with the size of its log (the log itself is fetched
@@ -101,7 +177,7 @@ func (r RunView) TriggerRun() string {
 // collect reads everything the page shows. A part that fails to read is
 // reported on the page; the rest still shows.
 func (d *Dashboard) collect(ctx context.Context) View {
-	v := View{Now: d.now().UTC(), SandboxURL: d.src.Sandbox.URL()}
+	v := View{Now: d.now().UTC(), SandboxURL: d.src.DataPlane.URL()}
 	previews, err := d.src.Previews(ctx)
 	if err != nil {
 		v.addErr("previews", err)
@@ -110,14 +186,36 @@ func (d *Dashboard) collect(ctx context.Context) View {
 	if err != nil {
 		v.addErr("stacks", err)
 	}
-	deployed := map[string]string{} // environment ID -> version it serves
-	for _, e := range d.src.Sandbox.Environments() {
-		deployed[e.ID] = e.Version
+	deps, err := d.src.Engine.Dependencies(ctx)
+	if err != nil {
+		v.addErr("stack dependencies", err)
+	}
+	deployed, err := d.src.DataPlane.Deployed(ctx) // environment ID -> version it serves
+	if err != nil {
+		v.addErr("deployed environments", err)
 	}
 
+	refs := map[[2]string][]string{} // {stack, upstream} -> "output → input"
+	for _, dep := range deps {
+		key := [2]string{dep.StackID, dep.DependsOn}
+		refs[key] = []string{}
+		for _, r := range dep.References {
+			refs[key] = append(refs[key], r.OutputName+" → "+r.InputName)
+		}
+	}
+	perEnv := map[string]int{}
+	for _, s := range stacks {
+		if s.EnvironmentID != "" {
+			perEnv[s.EnvironmentID]++
+		}
+	}
 	known := map[string]bool{}
 	for _, s := range stacks {
-		sv := StackView{Stack: s}
+		sv := StackView{Stack: s, Grouped: s.EnvironmentID != "" &&
+			(perEnv[s.EnvironmentID] > 1 || len(s.DependsOn) > 0 || (s.Role != "" && s.Role != spacelift.RoleService))}
+		for _, up := range s.DependsOn {
+			sv.Upstreams = append(sv.Upstreams, Upstream{StackID: up, References: refs[[2]string{s.ID, up}]})
+		}
 		runs, err := d.src.Engine.Runs(ctx, s.ID, runsPerStack)
 		if err != nil {
 			v.addErr("runs of "+s.ID, err)
@@ -128,14 +226,7 @@ func (d *Dashboard) collect(ctx context.Context) View {
 		known[s.ID] = true
 		v.Stacks = append(v.Stacks, sv)
 	}
-	sort.SliceStable(v.Stacks, func(i, j int) bool {
-		// The manager first, then environments by creation.
-		a, b := v.Stacks[i], v.Stacks[j]
-		if (a.EnvironmentID == "") != (b.EnvironmentID == "") {
-			return a.EnvironmentID == ""
-		}
-		return a.CreatedAt.Before(b.CreatedAt)
-	})
+	sortStacks(v.Stacks)
 	if recent, err := d.src.Engine.Runs(ctx, "", orphanRuns); err != nil {
 		v.addErr("runs", err)
 	} else {
@@ -148,10 +239,74 @@ func (d *Dashboard) collect(ctx context.Context) View {
 	if v.Evaluations, err = d.src.Engine.Evaluations(ctx, evaluations); err != nil {
 		v.addErr("policy evaluations", err)
 	}
-	v.Environments = environments(previews, v.Stacks, deployed, func(id, service string) string {
-		return sandbox.EnvironmentURL(d.src.Sandbox.Addr(), id, service)
-	}, d.src.Service)
+	v.Environments = environments(previews, v.Stacks, deployed, d.src.DataPlane.EnvironmentURL, d.src.Service)
 	return v
+}
+
+// sortStacks puts the stacks without an environment (the manager) first,
+// then each environment's group by creation, upstreams first in a group.
+func sortStacks(stacks []StackView) {
+	created := map[string]time.Time{} // environment ID -> its first stack's creation
+	for _, s := range stacks {
+		if id := s.EnvironmentID; id != "" {
+			if t, ok := created[id]; !ok || s.CreatedAt.Before(t) {
+				created[id] = s.CreatedAt
+			}
+		}
+	}
+	depth := depths(stacks)
+	sort.SliceStable(stacks, func(i, j int) bool {
+		a, b := stacks[i], stacks[j]
+		if (a.EnvironmentID == "") != (b.EnvironmentID == "") {
+			return a.EnvironmentID == ""
+		}
+		if a.EnvironmentID == "" || a.EnvironmentID == b.EnvironmentID {
+			if depth[a.ID] != depth[b.ID] {
+				return depth[a.ID] < depth[b.ID]
+			}
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		ca, cb := created[a.EnvironmentID], created[b.EnvironmentID]
+		if !ca.Equal(cb) {
+			return ca.Before(cb)
+		}
+		return a.EnvironmentID < b.EnvironmentID
+	})
+}
+
+// depths ranks each environment stack within its group: 0 for a stack
+// that depends on none of its group, one more than its deepest upstream
+// otherwise, so upstreams come first.
+func depths(stacks []StackView) map[string]int {
+	env := map[string]string{}
+	ups := map[string][]string{}
+	for _, s := range stacks {
+		env[s.ID] = s.EnvironmentID
+		ups[s.ID] = s.DependsOn
+	}
+	out := map[string]int{}
+	var depth func(id string, seen map[string]bool) int
+	depth = func(id string, seen map[string]bool) int {
+		if d, ok := out[id]; ok {
+			return d
+		}
+		if seen[id] { // the engine refuses cycles; never loop on one
+			return 0
+		}
+		seen[id] = true
+		d := 0
+		for _, up := range ups[id] {
+			if e, ok := env[up]; ok && e == env[id] && e != "" {
+				d = max(d, depth(up, seen)+1)
+			}
+		}
+		out[id] = d
+		return d
+	}
+	for _, s := range stacks {
+		depth(s.ID, map[string]bool{})
+	}
+	return out
 }
 
 func (v *View) addErr(what string, err error) {
@@ -170,32 +325,45 @@ func (d *Dashboard) runView(ctx context.Context, v *View, r spacelift.Run) RunVi
 	return rv
 }
 
-// environments joins the PR previews with the environment stacks: a PR
-// whose stack does not exist yet is creating; a stack without a preview
-// (an environment file written by hand) still shows.
+// environments joins the PR previews with the environments' stacks: a PR
+// whose stacks do not exist yet is creating; stacks without a preview (an
+// environment file written by hand) still show. An environment's stacks
+// are one row: the service stack gives its URL and version, and every
+// stack of the group its state.
 func environments(previews []Preview, stacks []StackView, deployed map[string]string, urlOf func(id, service string) string, defaultService string) []EnvRow {
-	byEnv := map[string]*StackView{}
+	byEnv := map[string][]*StackView{}
+	byID := map[string]*StackView{}
 	for i := range stacks {
+		byID[stacks[i].ID] = &stacks[i]
 		if id := stacks[i].EnvironmentID; id != "" {
-			byEnv[id] = &stacks[i]
+			byEnv[id] = append(byEnv[id], &stacks[i])
 		}
+	}
+	depth := depths(stacks)
+	for _, g := range byEnv {
+		sort.SliceStable(g, func(i, j int) bool {
+			if depth[g[i].ID] != depth[g[j].ID] {
+				return depth[g[i].ID] < depth[g[j].ID]
+			}
+			return g[i].ID < g[j].ID
+		})
 	}
 	var rows []EnvRow
 	seen := map[string]bool{}
 	for i := range previews {
 		pv := &previews[i]
-		st := byEnv[pv.EnvironmentID]
-		if pv.EnvironmentID == "" || (pv.State == previewDestroyed && st == nil) {
+		group := byEnv[pv.EnvironmentID]
+		if pv.EnvironmentID == "" || (pv.State == previewDestroyed && len(group) == 0) {
 			continue
 		}
 		seen[pv.EnvironmentID] = true
 		v, ok := deployed[pv.EnvironmentID]
-		rows = append(rows, envRow(pv, st, ok, v, urlOf, defaultService))
+		rows = append(rows, envRow(pv, group, byID, ok, v, urlOf, defaultService))
 	}
-	for id, st := range byEnv {
+	for id, group := range byEnv {
 		if !seen[id] {
 			v, ok := deployed[id]
-			rows = append(rows, envRow(nil, st, ok, v, urlOf, defaultService))
+			rows = append(rows, envRow(nil, group, byID, ok, v, urlOf, defaultService))
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -211,18 +379,90 @@ func environments(previews []Preview, stacks []StackView, deployed map[string]st
 	return rows
 }
 
-func envRow(pv *Preview, st *StackView, deployed bool, deployedVersion string, urlOf func(id, service string) string, defaultService string) EnvRow {
-	row := EnvRow{Service: defaultService}
-	var last *spacelift.Run
+func roleOf(st *StackView) string {
+	if st.Role == "" {
+		return spacelift.RoleService
+	}
+	return st.Role
+}
+
+// groupStacks turns an environment's stacks (upstreams first) into the
+// row's group: each with its latest run, and whether that run waits on an
+// upstream's.
+func groupStacks(group []*StackView, byID map[string]*StackView) []GroupStack {
+	names := map[string]string{}
+	for _, st := range group {
+		names[st.ID] = roleOf(st)
+	}
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	}
+	var out []GroupStack
+	for _, st := range group {
+		g := GroupStack{ID: st.ID, Role: roleOf(st), State: st.State, DependsOn: st.DependsOn}
+		for _, up := range st.DependsOn {
+			g.DependsOnNames = append(g.DependsOnNames, name(up))
+		}
+		if len(st.Runs) > 0 {
+			g.Last = &st.Runs[0].Run
+		}
+		if g.Last != nil && g.Last.Type == spacelift.RunTracked && g.Last.State == spacelift.StateQueued {
+			for _, up := range st.DependsOn {
+				if u := byID[up]; u != nil && trackedUnderWay(u.Runs) {
+					g.WaitingOn, g.WaitingOnName = up, name(up)
+					break
+				}
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// trackedUnderWay reports whether a tracked run is queued or under way:
+// what a dependent's tracked run waits for.
+func trackedUnderWay(runs []RunView) bool {
+	for _, r := range runs {
+		if r.Type == spacelift.RunTracked && !spacelift.Terminal(r.State) {
+			return true
+		}
+	}
+	return false
+}
+
+func envRow(pv *Preview, group []*StackView, byID map[string]*StackView, deployed bool, deployedVersion string, urlOf func(id, service string) string, defaultService string) EnvRow {
+	row := EnvRow{Service: defaultService, Group: groupStacks(group, byID)}
+	// The service stack serves the URL: its version and runs say what the
+	// URL serves. Another stack of the group (the data stack, while the
+	// service stack is already gone) still gives the PR and expiry.
+	var svc, st *StackView
+	for _, s := range group {
+		if roleOf(s) == spacelift.RoleService && svc == nil {
+			svc = s
+		}
+	}
+	st = svc
+	if st == nil && len(group) > 0 {
+		st = group[0]
+	}
 	if st != nil {
 		row.ID = st.EnvironmentID
-		row.StackID = st.ID
+		if svc != nil {
+			row.StackID = svc.ID
+		}
 		if st.Service != "" {
 			row.Service = st.Service
 		}
 		row.InfraBranch = st.Branch
 		row.CodeVersion = st.Env["TF_VAR_code_version"]
-		row.Created = st.CreatedAt
+		for _, s := range group {
+			if row.Created.IsZero() || s.CreatedAt.Before(row.Created) {
+				row.Created = s.CreatedAt
+			}
+		}
 		owner, repo, number := label(st.Labels, labelOwner), label(st.Labels, labelRepo), label(st.Labels, labelNumber)
 		if owner != "" && number != "" {
 			row.PR = owner + "/" + repo + "#" + number
@@ -231,9 +471,6 @@ func envRow(pv *Preview, st *StackView, deployed bool, deployedVersion string, u
 		}
 		if t, err := time.Parse(time.RFC3339, label(st.Labels, labelExpires)); err == nil {
 			row.Expires = t.UTC()
-		}
-		if len(st.Runs) > 0 {
-			last = &st.Runs[0].Run
 		}
 	}
 	if pv != nil {
@@ -247,67 +484,83 @@ func envRow(pv *Preview, st *StackView, deployed bool, deployedVersion string, u
 	if row.URL == "" {
 		row.URL = urlOf(row.ID, row.Service)
 	}
-	var stackState string
 	finished := 0
 	if st != nil {
-		stackState = st.State
 		for _, r := range st.Runs {
 			if r.Type == spacelift.RunTracked && r.State == spacelift.StateFinished {
 				finished++
 			}
 		}
 	}
-	// It served an earlier version when two runs applied, or one did and
-	// what it serves is not what the preview is deploying now; the first
-	// deploy stays "creating" until the CI says live.
+	// It served an earlier version when two runs of the service stack
+	// applied, or one did and what it serves is not what the preview is
+	// deploying now; the first deploy stays "creating" until the CI says
+	// live.
 	servesWanted := pv != nil && deployedVersion == pv.Version
 	wasLive := deployed && (finished >= 2 || (finished == 1 && !servesWanted))
-	row.State = DeriveState(pv, stackState, last, deployed, wasLive)
-	row.Detail = detail(pv, stackState, last, deployed)
+	row.State = DeriveState(pv, row.Group, deployed, wasLive)
+	row.Detail = detail(pv, row.Group, deployed)
 	return row
 }
 
-// DeriveState turns the preview's CI state, the stack's state, its latest
-// run, whether the data plane serves the environment and whether it served
-// an earlier version into the one word the page shows. Work under way wins
-// over an earlier failure, so a push that fixes a broken environment shows
-// as updating, not failed; the first deploy is creating until it is live,
-// even once the function answers.
-func DeriveState(pv *Preview, stackState string, last *spacelift.Run, deployed, wasLive bool) string {
+// DeriveState turns the preview's CI state, the state and latest run of
+// each stack of the environment's group, whether the data plane serves the
+// environment and whether it served an earlier version into the one word
+// the page shows. Any stack of the group counts: destroying while any is
+// being deleted or destroyed, creating or updating while any runs (a
+// dependent's queued run included), failed if any latest run failed. Work
+// under way wins over an earlier failure, so a push that fixes a broken
+// environment shows as updating, not failed; the first deploy is creating
+// until it is live, even once the function answers.
+func DeriveState(pv *Preview, group []GroupStack, deployed, wasLive bool) string {
 	changing := StateCreating
 	if deployed && wasLive {
 		changing = StateUpdating
 	}
-	runActive := last != nil && !spacelift.Terminal(last.State)
+	var deleting, running, failed, ran bool
+	for _, g := range group {
+		runActive := g.Last != nil && !spacelift.Terminal(g.Last.State)
+		deleting = deleting || g.State == spacelift.StackDeleting || (runActive && g.Last.Type == spacelift.RunDestroy)
+		running = running || runActive
+		failed = failed || (g.Last != nil && g.Last.State == spacelift.StateFailed)
+		ran = ran || g.Last != nil
+	}
 	switch {
-	case stackState == spacelift.StackDeleting,
-		last != nil && last.Type == spacelift.RunDestroy && runActive,
+	case deleting,
 		pv != nil && (pv.State == previewDestroying || pv.State == previewDestroyed):
 		return StateDestroying
 	case pv != nil && (pv.State == previewBuilding || pv.State == previewRendering || pv.State == previewDeploying),
-		runActive:
+		running:
 		return changing
-	case pv != nil && pv.State == previewFailed,
-		last != nil && last.State == spacelift.StateFailed:
+	case pv != nil && pv.State == previewFailed, failed:
 		return StateFailed
 	case pv != nil && pv.State == previewLive && deployed:
 		return StateLive
-	case pv == nil && deployed && last != nil:
+	case pv == nil && deployed && ran:
 		return StateLive
 	}
 	return changing
 }
 
-func detail(pv *Preview, stackState string, last *spacelift.Run, deployed bool) string {
+// detail lists the states DeriveState read, for the state's title; a
+// group's stacks are named by role.
+func detail(pv *Preview, group []GroupStack, deployed bool) string {
 	var parts []string
 	if pv != nil {
 		parts = append(parts, "preview "+pv.State)
 	}
-	if stackState != "" {
-		parts = append(parts, "stack "+stackState)
-	}
-	if last != nil {
-		parts = append(parts, "last run "+last.ID+" "+last.State)
+	named := len(group) > 1
+	for _, g := range group {
+		prefix := ""
+		if named {
+			prefix = g.Role + " "
+		}
+		if g.State != "" {
+			parts = append(parts, prefix+"stack "+g.State)
+		}
+		if g.Last != nil {
+			parts = append(parts, prefix+"last run "+g.Last.ID+" "+g.Last.State)
+		}
 	}
 	if deployed {
 		parts = append(parts, "deployed")
@@ -350,6 +603,7 @@ var funcs = template.FuncMap{
 	"expired":  func(now, t time.Time) bool { return !t.IsZero() && !t.After(now) },
 	"duration": func(a, b time.Time) string { return humanDuration(b.Sub(a)) },
 	"lower":    strings.ToLower,
+	"join":     strings.Join,
 	"runs": func(stack string, runs []RunView) runsOf {
 		return runsOf{Stack: stack, Runs: runs}
 	},

@@ -9,6 +9,7 @@ import (
 	"preview-environments/previewctl/pkg/sandbox/spacelift"
 )
 
+// TestDeriveState: a one-stack environment (its service stack alone).
 func TestDeriveState(t *testing.T) {
 	run := func(typ, state string) *spacelift.Run { return &spacelift.Run{ID: "r1", Type: typ, State: state} }
 	pv := func(state string) *Preview { return &Preview{EnvironmentID: "abcd1234", State: state} }
@@ -43,7 +44,8 @@ func TestDeriveState(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := DeriveState(tc.preview, tc.stackState, tc.last, tc.deployed, tc.wasLive); got != tc.want {
+			group := []GroupStack{{ID: "hello-service-abcd1234", Role: spacelift.RoleService, State: tc.stackState, Last: tc.last}}
+			if got := DeriveState(tc.preview, group, tc.deployed, tc.wasLive); got != tc.want {
 				t.Fatalf("DeriveState = %q, want %q", got, tc.want)
 			}
 		})

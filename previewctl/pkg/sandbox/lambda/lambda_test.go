@@ -137,8 +137,11 @@ func testFunction(t *testing.T) []byte {
 
 type s3Source struct{ s *s3store.Store }
 
-func (s s3Source) Fetch(ctx context.Context, key string) ([]byte, error) {
-	return s.s.Get(ctx, "b", key, MaxZipBytes)
+func (s s3Source) Fetch(ctx context.Context, bucket, key string) ([]byte, error) {
+	if bucket == "" {
+		bucket = "b"
+	}
+	return s.s.Get(ctx, bucket, key, MaxZipBytes)
 }
 
 func newManager(t *testing.T, dir string, idle ...time.Duration) *Manager {

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,8 +48,11 @@ type Spec struct {
 	Name string `json:"name"`
 	// Version labels the code (a commit sha or "latest").
 	Version string `json:"version"`
-	// ArtifactKey is the zip's key in the artifact bucket.
+	// ArtifactKey is the zip's key in ArtifactBucket.
 	ArtifactKey string `json:"artifact_key"`
+	// ArtifactBucket holds the zip; "" is the sandbox's artifact bucket.
+	// Each service has a bucket of its own (docs/ADDING-A-SERVICE.md).
+	ArtifactBucket string `json:"artifact_bucket,omitempty"`
 	// Env is the function's environment variables.
 	Env map[string]string `json:"env,omitempty"`
 	// Timeout is Lambda's function timeout (default 3s, at most 900s).
@@ -60,17 +64,37 @@ type Spec struct {
 	// Empty/zero passes neither (the direct data-plane API sets neither).
 	Handler  string `json:"handler,omitempty"`
 	MemoryMB int    `json:"memory_mb,omitempty"`
+	// Region is the function's region, which its runtime gets as
+	// AWS_REGION and AWS_DEFAULT_REGION (empty: DefaultRegion).
+	Region string `json:"region,omitempty"`
 }
+
+// DefaultRegion is a function's region when its Spec names none.
+const DefaultRegion = "us-east-1"
 
 var (
 	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	envKeyRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 	keyRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,1000}$`)
+	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
-// Lambda reserves these; a function may not set them.
-var reservedEnv = map[string]bool{"_HANDLER": true, "AWS_REGION": true, "AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_FUNCTION_TIMEOUT": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true}
+// Lambda reserves these names: its runtime sets them (the role's
+// credentials, the region, the runtime API...) and CreateFunction refuses a
+// function that sets one ("Defined runtime environment variables" in the
+// Lambda developer guide). AWS_LAMBDA_FUNCTION_TIMEOUT is the emulator's.
+var reservedEnv = map[string]bool{
+	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_DEFAULT_REGION": true, "AWS_REGION": true, "AWS_EXECUTION_ENV": true,
+	"AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true, "AWS_LAMBDA_FUNCTION_VERSION": true,
+	"AWS_LAMBDA_INITIALIZATION_TYPE": true, "AWS_LAMBDA_LOG_GROUP_NAME": true, "AWS_LAMBDA_LOG_STREAM_NAME": true,
+	"AWS_ACCESS_KEY": true, "AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true, "AWS_LAMBDA_FUNCTION_TIMEOUT": true,
+}
+
+// ReservedEnv reports whether Lambda reserves the environment variable name.
+func ReservedEnv(name string) bool { return reservedEnv[name] }
 
 // Normalize fills defaults and validates s; errors name the field.
 func (s *Spec) Normalize() error {
@@ -83,13 +107,30 @@ func (s *Spec) Normalize() error {
 	if !keyRE.MatchString(s.ArtifactKey) || strings.Contains(s.ArtifactKey, "..") {
 		return fmt.Errorf("artifact key %q: want an S3 key of letters, digits, '.', '_', '-', '/'", s.ArtifactKey)
 	}
+	if s.ArtifactBucket != "" && (!bucketRE.MatchString(s.ArtifactBucket) || strings.Contains(s.ArtifactBucket, "..")) {
+		return fmt.Errorf("artifact bucket %q: want an S3 bucket name", s.ArtifactBucket)
+	}
+	var reserved []string
 	for k, v := range s.Env {
-		if !envKeyRE.MatchString(k) || reservedEnv[k] {
-			return fmt.Errorf("environment variable %q: not a valid or allowed name", k)
+		if reservedEnv[k] {
+			reserved = append(reserved, k)
+			continue
+		}
+		if !envKeyRE.MatchString(k) {
+			return fmt.Errorf("environment variable %q: not a valid name (a letter, then letters, digits or '_')", k)
 		}
 		if strings.ContainsRune(v, 0) {
 			return fmt.Errorf("environment variable %q: value contains a NUL byte", k)
 		}
+	}
+	if len(reserved) > 0 {
+		sort.Strings(reserved)
+		// Lambda's own words.
+		return fmt.Errorf("Lambda was unable to configure your environment variables because the environment variables you have provided "+
+			"contains reserved keys that are currently not supported for modification. Reserved keys used in this request: %s", strings.Join(reserved, ","))
+	}
+	if s.Region != "" && !regionRE.MatchString(s.Region) {
+		return fmt.Errorf("region %q: not a region name", s.Region)
 	}
 	switch {
 	case s.Timeout == 0:
@@ -106,9 +147,10 @@ func (s *Spec) Normalize() error {
 	return nil
 }
 
-// Source fetches artifact zips (the S3 stand-in's artifact bucket).
+// Source fetches artifact zips from the S3 stand-in; bucket "" is the
+// sandbox's artifact bucket.
 type Source interface {
-	Fetch(ctx context.Context, key string) ([]byte, error)
+	Fetch(ctx context.Context, bucket, key string) ([]byte, error)
 }
 
 // Config configures a Manager.
@@ -130,7 +172,16 @@ type Manager struct {
 	deployMu   sync.Mutex
 	stopReaper context.CancelFunc
 	drains     sync.WaitGroup
+	runtimeEnv atomic.Pointer[func() map[string]string]
 }
+
+// SetRuntimeEnv makes env's variables part of every function's runtime
+// environment from the next emulator start on, as Lambda gives every
+// function the variables of its platform (the sandbox's S3 endpoint and
+// role credentials). They win over a function's own variables of the same
+// name; env is called at each start (the sandbox's address may be known
+// only after New).
+func (m *Manager) SetRuntimeEnv(env func() map[string]string) { m.runtimeEnv.Store(&env) }
 
 var migrations = []string{
 	`CREATE TABLE lambda_functions (
@@ -403,7 +454,7 @@ func (m *Manager) idleReaper(ctx context.Context) {
 // unpack fetches the artifact and unpacks it into a fresh directory; on
 // error nothing is left behind.
 func (m *Manager) unpack(ctx context.Context, spec Spec) (string, error) {
-	data, err := m.cfg.Source.Fetch(ctx, spec.ArtifactKey)
+	data, err := m.cfg.Source.Fetch(ctx, spec.ArtifactBucket, spec.ArtifactKey)
 	if err != nil {
 		return "", fmt.Errorf("deploy function %s version %s: %w: %w", spec.Name, spec.Version, ErrArtifact, err)
 	}
@@ -436,11 +487,32 @@ func (m *Manager) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // launch starts an emulator for f and records it for the orphan reaper.
 func (m *Manager) launch(ctx context.Context, f *Function) (Process, error) {
+	start := time.Now()
+	p, err := m.cfg.Launch(ctx, filepath.Join(f.dir, "bootstrap"), m.environ(f))
+	if err != nil {
+		return nil, fmt.Errorf("function %s: start emulator: %w", f.Spec.Name, err)
+	}
+	if err := m.record(ctx, f, p); err != nil {
+		return nil, err
+	}
+	m.log.Debug("emulator started", "function", f.Spec.Name, "version", f.Spec.Version, "pid", p.Pid(), "took", time.Since(start))
+	return p, nil
+}
+
+// environ is f's runtime environment: Lambda's own variables, the
+// function's, then the platform's (SetRuntimeEnv), each name once; neither
+// the function's nor the platform's variables replace Lambda's.
+func (m *Manager) environ(f *Function) []string {
+	region := f.Spec.Region
+	if region == "" {
+		region = DefaultRegion
+	}
 	env := []string{
 		"AWS_LAMBDA_FUNCTION_NAME=" + f.Spec.Name,
 		"AWS_LAMBDA_FUNCTION_VERSION=" + f.Spec.Version,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int((f.Spec.Timeout+time.Second-1)/time.Second)),
-		"AWS_REGION=us-east-1",
+		"AWS_REGION=" + region,
+		"AWS_DEFAULT_REGION=" + region,
 		"LAMBDA_TASK_ROOT=" + f.dir,
 	}
 	if f.Spec.Handler != "" {
@@ -449,19 +521,44 @@ func (m *Manager) launch(ctx context.Context, f *Function) (Process, error) {
 	if f.Spec.MemoryMB > 0 {
 		env = append(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.Spec.MemoryMB))
 	}
-	keys := make([]string, 0, len(f.Spec.Env))
-	for k := range f.Spec.Env {
+	var platform map[string]string
+	if fn := m.runtimeEnv.Load(); fn != nil {
+		platform = (*fn)()
+	}
+	for _, k := range sortedKeys(f.Spec.Env) {
+		if reservedEnv[k] {
+			continue // Normalize refuses them; a spec stored before it did may hold one
+		}
+		if _, ok := platform[k]; ok {
+			m.log.Warn("function variable replaced by the sandbox's", "function", f.Spec.Name, "variable", k)
+			continue
+		}
+		env = append(env, k+"="+f.Spec.Env[k])
+	}
+	for _, k := range sortedKeys(platform) {
+		if !lambdaSet[k] {
+			env = append(env, k+"="+platform[k])
+		}
+	}
+	return env
+}
+
+// lambdaSet are the names environ sets itself.
+var lambdaSet = map[string]bool{"AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_FUNCTION_TIMEOUT": true,
+	"AWS_REGION": true, "AWS_DEFAULT_REGION": true, "LAMBDA_TASK_ROOT": true, "_HANDLER": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+f.Spec.Env[k])
-	}
-	start := time.Now()
-	p, err := m.cfg.Launch(ctx, filepath.Join(f.dir, "bootstrap"), env)
-	if err != nil {
-		return nil, fmt.Errorf("function %s: start emulator: %w", f.Spec.Name, err)
-	}
+	return keys
+}
+
+// record registers a started emulator for the orphan reaper; an emulator
+// it cannot record is stopped.
+func (m *Manager) record(ctx context.Context, f *Function, p Process) error {
 	ticks, err := startTicks(p.Pid())
 	if err == nil {
 		_, err = m.cfg.DB.ExecContext(context.WithoutCancel(ctx),
@@ -470,10 +567,9 @@ func (m *Manager) launch(ctx context.Context, f *Function) (Process, error) {
 	if err != nil {
 		// Unrecorded, it could outlive a crash of ours: do not use it.
 		p.Stop()
-		return nil, fmt.Errorf("function %s: record emulator: %w", f.Spec.Name, err)
+		return fmt.Errorf("function %s: record emulator: %w", f.Spec.Name, err)
 	}
-	m.log.Debug("emulator started", "function", f.Spec.Name, "version", f.Spec.Version, "pid", p.Pid(), "took", time.Since(start))
-	return p, nil
+	return nil
 }
 
 func (m *Manager) stop(p Process) {

@@ -170,7 +170,7 @@ func (p *Platform) onDemandManager(ctx context.Context) (ondemand.Manager, func(
 		return ondemand.Manager{}, nil, fmt.Errorf("check out manager/: %w", err)
 	}
 	return ondemand.Manager{Dir: filepath.Join(tmp, "manager"), Store: ondemand.RepoStore{
-		Client: p.ci.gh, Owner: p.cfg.Owner, Repo: p.cfg.Repo, Branch: DefaultBranch, PathPrefix: "manager",
+		Client: p.gh, Owner: p.cfg.Owner, Repo: p.cfg.Repo, Branch: DefaultBranch, PathPrefix: "manager",
 	}}, cleanup, nil
 }
 
@@ -274,14 +274,14 @@ func (p *Platform) onDemandView(e envfile.Environment, op string) OnDemandView {
 // checkArtifact refuses a commit sha whose <sha>.zip is not in the bucket:
 // the environment's function could never start.
 func (p *Platform) checkArtifact(ctx context.Context, codeVersion string) error {
-	if codeVersion == "latest" || p.ci == nil || p.ci.s3 == nil || p.SB == nil {
+	if codeVersion == "latest" || p.s3 == nil || p.SB == nil {
 		return nil
 	}
 	key, err := artifact.Key(codeVersion)
 	if err != nil {
 		return err
 	}
-	if _, err := p.ci.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(p.SB.Bucket()), Key: aws.String(key)}); err != nil {
+	if _, err := p.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(p.SB.Bucket()), Key: aws.String(key)}); err != nil {
 		return &envfile.FieldError{Field: "code-version", Value: codeVersion,
 			Reason: fmt.Sprintf("no artifact %s in bucket %s: open a PR that changes service/ at that commit, or use latest", key, p.SB.Bucket())}
 	}

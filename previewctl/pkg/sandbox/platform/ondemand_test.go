@@ -27,7 +27,7 @@ import (
 
 // controlPlane is a Platform with only what the on-demand endpoints use:
 // the git host (real git, its contents API on loopback) with main holding
-// the real template, and the CI steps' GitHub client. The data plane and
+// the real template, and the platform's GitHub client. The data plane and
 // Spacelift stand-in are left out, so these tests do not depend on them.
 func controlPlane(t *testing.T) (*Platform, *pushes) {
 	t.Helper()
@@ -69,7 +69,7 @@ func controlPlane(t *testing.T) (*Platform, *pushes) {
 		cfg: Config{Owner: DefaultOwner, Repo: DefaultRepo, Service: DefaultService,
 			Sandbox: sandbox.Config{DataDir: dir}, Log: slog.New(slog.DiscardHandler)},
 		Git: host,
-		ci:  &ci{gh: gh},
+		gh:  gh,
 	}
 	ps := &pushes{}
 	t.Cleanup(host.Subscribe(func(ev githost.Event) {

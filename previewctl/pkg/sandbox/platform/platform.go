@@ -1,14 +1,27 @@
-// Package platform assembles the whole sandbox: the data plane (S3, Lambda,
-// API Gateway), the GitHub stand-in on real git, the Spacelift stand-in, and
-// the CI steps of package.yml and preview.yml run as the same Go code. It is
-// what `previewctl sandbox up` and `make demo` run.
+// Package platform is the sandbox's composition root, what `previewctl
+// sandbox up` and `make demo` run. It only wires: it constructs the parts,
+// connects them, starts them and stops them. The behaviour is in the parts:
 //
-// The wiring is the production flow with endpoints swapped: a PR event
-// builds and uploads the artifact with service/artifact, renders the
-// environment file with envfile, and writes it to the manager directory with
-// the update-file-action's Apply through the GitHub stand-in's HTTP API; the
+//   - the data plane (S3, Lambda, API Gateway): previewctl/pkg/sandbox;
+//   - the GitHub stand-in on real git: previewctl/pkg/sandbox/githost;
+//   - the Spacelift stand-in (engine, policies, OpenTofu runs):
+//     previewctl/pkg/sandbox/spacelift;
+//   - the CI steps of package.yml and preview.yml, with the preview records
+//     and CI logs: previewctl/internal/sandbox/ci;
+//   - the dashboard: previewctl/pkg/sandbox/dashboard.
+//
+// The wiring is the production flow with endpoints swapped: a PR event from
+// the git host reaches the CI steps, which build and upload the artifact
+// with service/artifact to the data plane's bucket, render the environment
+// file with envfile, and write it to the manager directory with the
+// update-file-action's Apply through the GitHub stand-in's HTTP API; the
 // git host's push event then reaches the Spacelift engine, whose manager run
 // reads that file and whose trigger policy redeploys the environment.
+//
+// Besides the wiring, the package keeps the sandbox's own front door, thin
+// over the parts: the PR endpoints the CLI and the demo drive (api.go), the
+// on-demand endpoints (ondemand.go), and, for callers that used to find
+// them here, aliases and one-line methods over the CI package (previews.go).
 package platform
 
 import (
@@ -24,12 +37,15 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-github/v60/github"
 
 	"preview-environments/policies"
+	"preview-environments/previewctl/internal/sandbox/ci"
 	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/previewctl/pkg/sandbox"
 	"preview-environments/previewctl/pkg/sandbox/dashboard"
@@ -63,6 +79,9 @@ type Config struct {
 	// WaitTimeout bounds how long a preview waits for its URL to serve the
 	// PR head before the PR's status says failed.
 	WaitTimeout time.Duration
+	// SingleStack makes one-stack environments (the service alone, no
+	// data stack): manager/'s data_stack = false.
+	SingleStack bool
 	// TofuPath and ProvidersDir locate OpenTofu and the sandbox's
 	// providers; empty looks in PATH, then in RepoRoot/bin.
 	TofuPath     string
@@ -78,7 +97,11 @@ type Platform struct {
 	SB     *sandbox.Sandbox
 	Git    *githost.Host
 	Engine *spacelift.Engine
-	ci     *ci
+	ci     *ci.CI
+	// gh and s3 are the clients the CI steps and the on-demand endpoints
+	// reach the sandbox's GitHub API and bucket with.
+	gh     *github.Client
+	s3     *s3.Client
 	stop   []func()
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
@@ -183,16 +206,21 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	fmt.Fprintf(cfg.Progress, "sandbox: Spacelift stand-in, manager stack %s, policies compiled (%d ms)\n",
 		ManagerStackID, time.Since(t).Milliseconds())
 
-	gh, err := github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithEnterpriseURLs(p.SB.URL()+githost.APIPrefix, p.SB.URL()+githost.APIPrefix)
-	if err != nil {
+	if p.gh, err = github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithEnterpriseURLs(p.SB.URL()+githost.APIPrefix, p.SB.URL()+githost.APIPrefix); err != nil {
 		return nil, err
 	}
-	s3c, err := artifact.NewS3Client(ctx, artifact.S3Options{Endpoint: p.SB.S3Endpoint(), PathStyle: true,
-		AccessKeyID: "sandbox", SecretAccessKey: "sandbox", Region: "us-east-1"})
-	if err != nil {
+	if p.s3, err = artifact.NewS3Client(ctx, artifact.S3Options{Endpoint: p.SB.S3Endpoint(), PathStyle: true,
+		AccessKeyID: "sandbox", SecretAccessKey: "sandbox", Region: "us-east-1"}); err != nil {
 		return nil, err
 	}
-	p.ci, err = newCI(ctx, p, gh, s3c)
+	p.ci, err = ci.New(ctx, ci.Config{
+		Owner: cfg.Owner, Repo: cfg.Repo, Service: cfg.Service, Branch: DefaultBranch, Arch: cfg.Arch,
+		TTL: cfg.TTL, WaitTimeout: cfg.WaitTimeout, TempDir: filepath.Join(cfg.Sandbox.DataDir, "tmp"),
+	}, ci.Deps{
+		Git: p.Git, Contents: ci.GitHubContents{Client: p.gh}, Artifacts: ci.S3Artifacts{Client: p.s3, Bucket: p.SB.Bucket()},
+		EnvironmentURL: p.EnvironmentURL, HTTP: LocalhostClient(p.SB.Addr()), DB: p.SB.DB(), Ready: p.ready,
+		Progress: cfg.Progress, Log: cfg.Log,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +230,10 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	p.SB.Handle("/api/spacelift/", http.StripPrefix("/api/spacelift", p.Engine.Handler()))
 	p.SB.Handle(SpaceliftPrefix+"/", http.StripPrefix(SpaceliftPrefix, p.Engine.ProviderHandler()))
 	p.mountAPI()
-	dashboard.New(dashboard.Source{Sandbox: p.SB, Engine: p.Engine, Previews: dashboard.PreviewsFrom(p.Previews), Service: cfg.Service}).Mount(p.SB.Handle)
+	dashboard.New(dashboard.Source{Engine: p.Engine, Previews: dashboard.PreviewsFrom(p.Previews), Service: cfg.Service,
+		DataPlane: dashboard.DataPlaneOf(p.SB.URL, func(id, service string) string {
+			return sandbox.EnvironmentURL(p.SB.Addr(), id, service)
+		}, p.SB.Environments)}).Mount(p.SB.Handle)
 
 	// Pushes reach Spacelift; PR events reach the CI emulation.
 	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) {
@@ -215,7 +246,7 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 			cfg.Log.Error("push to spacelift", "err", err)
 		}
 	}))
-	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) { p.ci.handle(runCtx, ev) }))
+	p.stop = append(p.stop, p.Git.Subscribe(func(ev githost.Event) { p.ci.Handle(runCtx, ev) }))
 
 	if err := p.Engine.Start(runCtx); err != nil {
 		return nil, err
@@ -240,11 +271,11 @@ func (p *Platform) Serve(ctx context.Context) error {
 		defer close(p.ready)
 		// Like package.yml on the default branch: latest.zip must exist
 		// before any environment on `latest` can run.
-		if err := p.ci.ensureLatest(ctx); err != nil && ctx.Err() == nil {
+		if err := p.ci.EnsureLatest(ctx); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(p.cfg.Progress, "sandbox: warning: %v\n", err)
 			p.cfg.Log.Error("build latest.zip", "err", err)
 		}
-		if err := p.ci.reconcile(ctx); err != nil && ctx.Err() == nil {
+		if err := p.ci.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			p.cfg.Log.Warn("reconcile previews", "err", err)
 		}
 		fmt.Fprintf(p.cfg.Progress, "sandbox: ready in %d ms: dashboard and API at %s\n",
@@ -288,7 +319,7 @@ func (p *Platform) stopControlPlane() {
 		}
 		p.wg.Wait()
 		if p.ci != nil {
-			p.ci.wait()
+			p.ci.Wait()
 		}
 		if p.Engine != nil {
 			p.Engine.Wait()
@@ -323,6 +354,7 @@ func managerEnv(cfg Config, bucket string) map[string]string {
 		"TF_VAR_repository":         cfg.Repo,
 		"TF_VAR_space_id":           "root",
 		"TF_VAR_opentofu_version":   "1.10.6",
+		"TF_VAR_data_stack":         strconv.FormatBool(!cfg.SingleStack),
 	}
 }
 

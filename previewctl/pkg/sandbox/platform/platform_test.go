@@ -30,18 +30,22 @@ func repoRoot(t testing.TB) string {
 
 // open starts a whole platform on a free loopback port with the real
 // monorepo imported, the real emulator and real builds.
-func open(t testing.TB, dataDir string) (*Platform, context.CancelFunc) {
+func open(t testing.TB, dataDir string, opts ...func(*Config)) (*Platform, context.CancelFunc) {
 	t.Helper()
 	rie, err := exec.LookPath("aws-lambda-rie")
 	if err != nil {
 		t.Fatal("aws-lambda-rie not on PATH: run make tools (make test puts bin/ on PATH)")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := Open(ctx, Config{
+	cfg := Config{
 		Sandbox:     sandbox.Config{Addr: "127.0.0.1:0", DataDir: dataDir, RIEPath: rie},
 		RepoRoot:    repoRoot(t),
 		WaitTimeout: 90 * time.Second,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p, err := Open(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("open platform: %v", err)
@@ -119,8 +123,13 @@ func handlerWith(t testing.TB, greeting string) map[string][]byte {
 // TestPullRequestLifecycle is the production flow on the sandbox: a PR that
 // changes the service gets a live URL serving its head; a push redeploys it
 // through the trigger policy; closing it destroys the environment.
+//
+// One-stack environments (SingleStack): the function answers with the
+// code's own greeting, so the PR's edit shows at the URL. Two-stack
+// environments, whose greeting comes from the data stack, are the demo's,
+// the dashboard's and test/e2e/sandbox's.
 func TestPullRequestLifecycle(t *testing.T) {
-	p, stop := open(t, t.TempDir())
+	p, stop := open(t, t.TempDir(), func(c *Config) { c.SingleStack = true })
 	defer stop()
 	ctx := context.Background()
 

@@ -244,6 +244,17 @@ func (c *child) managerRuns() []spacelift.Run {
 
 // converged reports whether every open PR's preview serves its head and
 // every closed PR's preview is destroyed, with a reason when not.
+// runList is the latest runs, one line each, for failure messages.
+func (c *child) runList(n int) string {
+	var runs []spacelift.Run
+	c.call(http.MethodGet, "/api/spacelift/runs?limit="+strconv.Itoa(n), nil, &runs)
+	var rl []string
+	for _, r := range runs {
+		rl = append(rl, r.ID+" "+r.StackID+" "+r.Type+" "+r.State+" at "+short(r.Commit)+": "+r.Cause)
+	}
+	return strings.Join(rl, "\n")
+}
+
 func (c *child) converged() (bool, string) {
 	var prs []PRView
 	c.call(http.MethodGet, "/api/prs", nil, &prs)
@@ -372,14 +383,23 @@ func TestKillDuringManagerRun(t *testing.T) {
 	if !slices.ContainsFunc(logs, func(l spacelift.LogLine) bool { return strings.HasPrefix(l.Line, "interrupted: ") }) {
 		t.Fatalf("interrupted run %s has no \"interrupted\" log line: %+v", interrupted, logs)
 	}
+	// The interrupted run is either resumed (at the branch head) or, when a
+	// newer tracked run of the manager was queued behind it, superseded by
+	// that run: never re-run at its own, older commit after newer ones.
+	var successor string
+	for _, l := range logs {
+		if id, ok := strings.CutPrefix(l.Line, "interrupted: superseded by "); ok {
+			successor, _, _ = strings.Cut(id, ",")
+		}
+	}
 	var resumed *spacelift.Run
 	for _, r := range c.managerRuns() {
-		if strings.Contains(r.Cause, "resumed after restart: "+interrupted+" ") {
+		if strings.Contains(r.Cause, "resumed after restart: "+interrupted+" ") || r.ID == successor {
 			resumed = &r
 		}
 	}
 	if resumed == nil || resumed.State != spacelift.StateFinished {
-		t.Fatalf("no finished run resumes %s: %+v", interrupted, c.managerRuns())
+		t.Fatalf("no finished run resumes or supersedes %s: %+v", interrupted, c.managerRuns())
 	}
 
 	// Nothing lost: the stacks, the data plane and the environment files
@@ -409,7 +429,8 @@ func TestKillDuringManagerRun(t *testing.T) {
 			}
 			continue
 		}
-		wantStacks = append(wantStacks, "hello-service-"+id)
+		// The environment's two stacks: the service and its data stack.
+		wantStacks = append(wantStacks, "hello-service-"+id, "hello-service-"+id+"-data")
 		wantEnvs = append(wantEnvs, id)
 		if code != http.StatusOK || !strings.HasPrefix(body, pr.Preview.Version+": ") || fileCode != http.StatusOK {
 			t.Errorf("open PR #%d: GET %s = %d %q (want %s), environment file %d", pr.Number, pr.Preview.URL, code, body, pr.Preview.Version, fileCode)
@@ -435,7 +456,7 @@ func TestKillDuringManagerRun(t *testing.T) {
 	slices.Sort(wantEnvs)
 	slices.Sort(gotEnvs)
 	if !slices.Equal(gotStacks, wantStacks) || !slices.Equal(gotEnvs, wantEnvs) {
-		t.Fatalf("stacks %v, environments %v; want %v and %v", gotStacks, gotEnvs, wantStacks, wantEnvs)
+		t.Fatalf("stacks %v, environments %v; want %v and %v\nruns:\n%s", gotStacks, gotEnvs, wantStacks, wantEnvs, c.runList(60))
 	}
 	if o := orphans(t, dataDir, c.pid()); len(o) > 0 {
 		t.Fatalf("processes not started by the running platform: %+v", o)
@@ -488,12 +509,7 @@ func waitChildConverged(t *testing.T, c *child, timeout time.Duration) {
 			return
 		}
 		if time.Now().After(deadline) {
-			var runs []spacelift.Run
-			c.call(http.MethodGet, "/api/spacelift/runs?limit=40", nil, &runs)
-			var rl []string
-			for _, r := range runs {
-				rl = append(rl, r.ID+" "+r.StackID+" "+r.Type+" "+r.State+" "+r.Cause)
-			}
+			rl := []string{c.runList(40)}
 			var prs []PRView
 			c.call(http.MethodGet, "/api/prs", nil, &prs)
 			for _, pr := range prs {
@@ -859,6 +875,11 @@ func TestDestructorOrder(t *testing.T) {
 		middle = append(middle, "spacelift_policy_attachment")
 	}
 	middle = append(middle, "spacelift_aws_integration_attachment")
+	// The service stack's dependency on its data stack (stack_id is the
+	// service's) goes after the service's destroy too.
+	for range before.DependsOn {
+		middle = append(middle, "spacelift_stack_dependency")
+	}
 	slices.Sort(middle)
 	if len(order) != len(middle)+2 || order[0] != "spacelift_stack_destructor" || order[len(order)-1] != "spacelift_stack" ||
 		!slices.Equal(slices.Sorted(slices.Values(order[1:len(order)-1])), middle) {

@@ -4,50 +4,52 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-
-	"preview-environments/previewctl/internal/sandbox/slapi"
 )
 
+// The read API: what the CLI, the dashboard and the tests read of the
+// engine, as methods and over HTTP (Handler). What runs call is the
+// embedded providerapi.Backend's ProviderHandler.
+
 // Stacks lists every stack with its variables and attachments.
-func (e *Engine) Stacks(ctx context.Context) ([]Stack, error) { return e.st.stacks(ctx) }
+func (e *Engine) Stacks(ctx context.Context) ([]Stack, error) { return e.st.Stacks(ctx) }
 
 // Stack returns one stack, or an error wrapping ErrNotFound.
-func (e *Engine) Stack(ctx context.Context, id string) (Stack, error) { return e.st.stack(ctx, id) }
+func (e *Engine) Stack(ctx context.Context, id string) (Stack, error) { return e.st.Stack(ctx, id) }
 
 // Runs lists a stack's runs (every stack's for ""), newest first.
 func (e *Engine) Runs(ctx context.Context, stackID string, limit int) ([]Run, error) {
-	return e.st.runs(ctx, stackID, limit)
+	return e.st.Runs(ctx, stackID, limit)
 }
 
 // Run returns one run, or an error wrapping ErrNotFound.
-func (e *Engine) Run(ctx context.Context, id string) (Run, error) { return e.st.run(ctx, id) }
+func (e *Engine) Run(ctx context.Context, id string) (Run, error) { return e.st.Run(ctx, id) }
 
 // Logs returns a run's log.
 func (e *Engine) Logs(ctx context.Context, runID string) ([]LogLine, error) {
-	return e.st.logs(ctx, runID)
+	return e.st.Logs(ctx, runID)
 }
 
 // LogLines counts a run's log lines without reading them (a manager run
 // over many environments logs tens of thousands).
 func (e *Engine) LogLines(ctx context.Context, runID string) (int, error) {
-	var n int
-	if err := e.st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_run_logs WHERE run_id = ?`, runID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count log lines of run %s: %w", runID, err)
-	}
-	return n, nil
+	return e.st.LogLineCount(ctx, runID)
 }
 
 // Evaluations lists the latest policy decisions, newest first.
 func (e *Engine) Evaluations(ctx context.Context, limit int) ([]PolicyEvaluation, error) {
-	return e.st.evaluations(ctx, limit)
+	return e.st.Evaluations(ctx, limit)
+}
+
+// Outputs returns the outputs of a stack's last applied run.
+func (e *Engine) Outputs(ctx context.Context, id string) (map[string]any, error) {
+	return e.st.Outputs(ctx, id)
 }
 
 // TriggerRun queues a tracked run by hand, at the head of the stack's branch.
 func (e *Engine) TriggerRun(ctx context.Context, stackID string) (Run, error) {
-	s, err := e.st.stack(ctx, stackID)
+	s, err := e.st.Stack(ctx, stackID)
 	if err != nil {
 		return Run{}, err
 	}
@@ -66,6 +68,7 @@ func (e *Engine) TriggerRun(ctx context.Context, stackID string) (Run, error) {
 //	GET  /runs?limit=N           the latest runs of every stack
 //	GET  /runs/{id}              one run
 //	GET  /runs/{id}/logs         its log
+//	GET  /dependencies           every stack dependency with its references
 //	GET  /evaluations?limit=N    the latest policy decisions
 func (e *Engine) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -93,6 +96,10 @@ func (e *Engine) Handler() http.Handler {
 		v, err := e.Logs(r.Context(), r.PathValue("id"))
 		reply(w, v, err)
 	})
+	mux.HandleFunc("GET /dependencies", func(w http.ResponseWriter, r *http.Request) {
+		d, err := e.Dependencies(r.Context())
+		reply(w, d, err)
+	})
 	mux.HandleFunc("GET /evaluations", func(w http.ResponseWriter, r *http.Request) {
 		v, err := e.Evaluations(r.Context(), limit(r, 50))
 		reply(w, v, err)
@@ -119,14 +126,4 @@ func reply(w http.ResponseWriter, v any, err error) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// ProviderHandler serves what runs call, at Config.APIURL: the API of the
-// sandbox's terraform-provider-spacelift (slapi) and, under /state/, each
-// stack's OpenTofu state (the http backend).
-func (e *Engine) ProviderHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/state/", e.stateHandler())
-	mux.Handle("/", slapi.NewServer(e))
-	return mux
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"preview-environments/previewctl/pkg/sandbox/spacelift/tofurun"
 )
 
 // BenchmarkManagerRun is P3 on the real engine: the manager stack's run
@@ -94,7 +96,7 @@ func waitManager(b *testing.B, h *harness) Run {
 			b.Fatal(err)
 		}
 		if len(runs) == 1 && Terminal(runs[0].State) {
-			if q, _ := h.eng.st.queuedRuns(ctx); !hasManagerRun(q) {
+			if q, _ := h.eng.st.QueuedRuns(ctx); !hasManagerRun(q) {
 				if runs[0].State != StateFinished {
 					b.Fatalf("manager run %s is %s:\n%s", runs[0].ID, runs[0].State, h.log(runs[0].ID))
 				}
@@ -120,10 +122,10 @@ func hasManagerRun(q []Run) bool {
 // they do is the data plane's work, not the manager run's.
 func (h *harness) dropQueued() {
 	ctx := context.Background()
-	q, _ := h.eng.st.queuedRuns(ctx)
+	q, _ := h.eng.st.QueuedRuns(ctx)
 	for _, r := range q {
 		if r.StackID != managerID {
-			_, _ = h.eng.st.setRunState(ctx, r.ID, StateCanceled)
+			_, _ = h.eng.st.SetRunState(ctx, r.ID, StateCanceled)
 		}
 	}
 }
@@ -152,7 +154,7 @@ func (h *harness) decisionAt(b *testing.B, runID string) time.Time {
 func (h *harness) barePlan(b *testing.B, commit string) float64 {
 	b.Helper()
 	ctx := context.Background()
-	s, err := h.eng.st.stack(ctx, managerID)
+	s, err := h.eng.st.Stack(ctx, managerID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -163,10 +165,10 @@ func (h *harness) barePlan(b *testing.B, commit string) float64 {
 		}
 	}
 	root := filepath.Join(work, "manager")
-	if err := os.WriteFile(filepath.Join(root, overrideFile), []byte(overrideHCL), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, tofurun.BackendOverrideFile), []byte(tofurun.BackendOverrideHCL), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	token, revoke := h.eng.issueToken(s.ID, "bench")
+	token, revoke := h.eng.tokens.Issue(s.ID, "bench")
 	defer revoke()
 	env := h.eng.runEnv(s, token, work)
 	run := func(args ...string) time.Duration {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +14,9 @@ import (
 
 	"preview-environments/policies"
 	"preview-environments/previewctl/internal/sandbox/slapi"
+	"preview-environments/previewctl/pkg/sandbox/spacelift/providerapi"
+	"preview-environments/previewctl/pkg/sandbox/spacelift/store"
+	"preview-environments/previewctl/pkg/sandbox/spacelift/tofurun"
 )
 
 // Source reads the sandbox's git host: branch heads and trees at commits.
@@ -83,10 +84,13 @@ type Config struct {
 	TempDir string
 }
 
-// Engine is the Spacelift stand-in.
+// Engine is the Spacelift stand-in. It is also the provider's backend
+// (slapi.Backend) and serves what runs call (ProviderHandler): both are
+// the embedded providerapi.Backend's, on the same store.
 type Engine struct {
+	*providerapi.Backend
 	cfg   Config
-	st    *store
+	st    *store.Store
 	src   Source
 	pol   Policies
 	log   *slog.Logger
@@ -98,7 +102,7 @@ type Engine struct {
 	nbusy int
 	wg    sync.WaitGroup
 	// tokens are the API tokens of the runs under way.
-	tokens    map[string]runToken
+	tokens    *providerapi.Tokens
 	cliConfig string
 }
 
@@ -117,10 +121,8 @@ func New(ctx context.Context, db *sql.DB, src Source, pol Policies, cfg Config) 
 	if cfg.Tofu.Path == "" || cfg.Tofu.ProvidersDir == "" {
 		return nil, errors.New("spacelift: Config.Tofu needs the tofu binary and the sandbox providers' directory")
 	}
-	for _, p := range []string{"terraform-provider-spacelift", "terraform-provider-aws"} {
-		if _, err := os.Stat(filepath.Join(cfg.Tofu.ProvidersDir, p)); err != nil {
-			return nil, fmt.Errorf("spacelift: sandbox provider %s: %w (make tools builds it)", p, err)
-		}
+	if err := cfg.Tofu.CheckProviders(); err != nil {
+		return nil, fmt.Errorf("spacelift: %w", err)
 	}
 	if cfg.APIURL == "" || cfg.TempDir == "" {
 		return nil, errors.New("spacelift: Config needs APIURL and TempDir")
@@ -131,15 +133,19 @@ func New(ctx context.Context, db *sql.DB, src Source, pol Policies, cfg Config) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := newStore(ctx, db)
+	st, err := store.New(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, st: st, src: src, pol: pol, log: cfg.Logger,
 		kick: make(chan struct{}, 1), busy: map[string]bool{}, subs: map[chan Event]struct{}{},
-		tokens: map[string]runToken{}, cliConfig: filepath.Join(cfg.TempDir, "tofu.tfrc")}
+		tokens: providerapi.NewTokens(), cliConfig: filepath.Join(cfg.TempDir, "tofu.tfrc")}
 	e.idle = sync.NewCond(&e.mu)
-	if err := writeCLIConfig(e.cliConfig, cfg.Tofu.ProvidersDir); err != nil {
+	e.Backend = providerapi.New(st, e.tokens, ownerOf(cfg.Repository), cfg.Logger, providerapi.Hooks{
+		Destroy: e.requestDestroy,
+		Changed: func(stackID, state string) { e.emit(Event{Kind: "stack", StackID: stackID, State: state}) },
+	})
+	if err := tofurun.WriteCLIConfig(e.cliConfig, cfg.Tofu.ProvidersDir); err != nil {
 		return nil, err
 	}
 	if err := e.ensureManager(ctx); err != nil {
@@ -202,13 +208,12 @@ func (e *Engine) ensureManager(ctx context.Context) error {
 // ensureAWSIntegration finds the integration setup/ would have created by
 // name, or creates it, and returns its ID.
 func (e *Engine) ensureAWSIntegration(ctx context.Context, name string) (string, error) {
-	var id string
-	err := e.st.db.QueryRowContext(ctx, `SELECT id FROM sl_aws_integrations WHERE json_extract(spec, '$.name') = ?`, name).Scan(&id)
+	id, err := e.st.AWSIntegrationByName(ctx, name)
 	if err == nil {
 		return id, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("read AWS integrations: %w", err)
+	if !errors.Is(err, store.ErrNotFound) {
+		return "", err
 	}
 	in, err := e.CreateAWSIntegration(ctx, slapi.AWSIntegrationSpec{Name: name,
 		RoleARN: "arn:aws:iam::000000000000:role/" + name, Region: "us-east-1", DurationSeconds: 900})
@@ -225,16 +230,38 @@ func (e *Engine) ensureAWSIntegration(ctx context.Context, name string) (string,
 // Runs that were executing when the sandbox died are failed (as a lost
 // worker fails them on Spacelift) and queued again, so the stacks converge.
 func (e *Engine) Start(ctx context.Context) error {
-	active, err := e.st.activeRuns(ctx)
+	active, err := e.st.ActiveRuns(ctx)
+	if err != nil {
+		return err
+	}
+	queued, err := e.st.QueuedRuns(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range active {
-		_ = e.st.appendLog(ctx, r.ID, "interrupted: the sandbox stopped while this run was "+strings.ToLower(r.State))
-		if _, err := e.st.setRunState(ctx, r.ID, StateFailed); err != nil {
+		_ = e.st.AppendLog(ctx, r.ID, "interrupted: the sandbox stopped while this run was "+strings.ToLower(r.State))
+		if _, err := e.st.SetRunState(ctx, r.ID, StateFailed); err != nil {
 			return err
 		}
-		if _, err := e.enqueue(ctx, Run{StackID: r.StackID, Type: r.Type, Branch: r.Branch, Commit: r.Commit,
+		// A tracked run applies its stack's whole desired state at a
+		// commit. Runs of a stack execute in queue order, so a tracked run
+		// still queued for it was queued later, at a newer head: resuming
+		// the interrupted one behind it would apply the older commit last
+		// (a closed PR's environment back, an open one's gone). The newer
+		// run supersedes it; without one, it resumes at the branch head.
+		commit := r.Commit
+		if r.Type == RunTracked {
+			if i := slices.IndexFunc(queued, func(q Run) bool { return q.StackID == r.StackID && q.Type == RunTracked }); i >= 0 {
+				_ = e.st.AppendLog(ctx, r.ID, "interrupted: superseded by "+queued[i].ID+", queued after it at "+short(queued[i].Commit))
+				continue
+			}
+			if s, err := e.st.Stack(ctx, r.StackID); err == nil {
+				if head, err := e.src.Head(ctx, s.Repository, s.Branch); err == nil {
+					commit = head
+				}
+			}
+		}
+		if _, err := e.enqueue(ctx, Run{StackID: r.StackID, Type: r.Type, Branch: r.Branch, Commit: commit,
 			TriggeredBy: r.TriggeredBy, Cause: "resumed after restart: " + r.ID + " was interrupted"}); err != nil {
 			return err
 		}
@@ -251,7 +278,7 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 func (e *Engine) reconcileManager(ctx context.Context) error {
-	m, err := e.st.stack(ctx, e.cfg.Manager)
+	m, err := e.st.Stack(ctx, e.cfg.Manager)
 	if err != nil {
 		return err
 	}
@@ -262,7 +289,7 @@ func (e *Engine) reconcileManager(ctx context.Context) error {
 	if head == m.TrackedCommit {
 		return nil
 	}
-	queued, err := e.st.queuedRuns(ctx)
+	queued, err := e.st.QueuedRuns(ctx)
 	if err != nil {
 		return err
 	}
@@ -296,7 +323,7 @@ func (e *Engine) loop(ctx context.Context) {
 			return
 		case <-e.kick:
 		}
-		queued, err := e.st.queuedRuns(ctx)
+		queued, err := e.st.QueuedRuns(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("list queued runs", "err", err)
@@ -304,6 +331,19 @@ func (e *Engine) loop(ctx context.Context) {
 			continue
 		}
 		for _, r := range queued {
+			e.mu.Lock()
+			if e.busy[r.StackID] || e.nbusy >= e.cfg.Workers {
+				e.mu.Unlock()
+				continue
+			}
+			e.mu.Unlock()
+			// A dependent's tracked run waits for its upstreams' tracked
+			// runs; the upstream's end kicks the loop again.
+			if r.Type == RunTracked {
+				if up, err := e.waitingOnUpstream(ctx, r.StackID); err != nil || up != "" {
+					continue
+				}
+			}
 			e.mu.Lock()
 			if e.busy[r.StackID] || e.nbusy >= e.cfg.Workers {
 				e.mu.Unlock()
@@ -338,7 +378,7 @@ func (e *Engine) Idle(ctx context.Context) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
-	q, err := e.st.queuedRuns(ctx)
+	q, err := e.st.QueuedRuns(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -366,13 +406,27 @@ func (e *Engine) WaitIdle(ctx context.Context) error {
 }
 
 func (e *Engine) enqueue(ctx context.Context, r Run) (Run, error) {
-	r, err := e.st.insertRun(ctx, r)
+	rs, err := e.enqueueAll(ctx, []Run{r})
 	if err != nil {
 		return r, err
 	}
-	e.emit(Event{Kind: "run", StackID: r.StackID, RunID: r.ID, State: r.State, Detail: r.Cause})
+	return rs[0], nil
+}
+
+// enqueueAll queues runs together (see store.Store.InsertRuns).
+func (e *Engine) enqueueAll(ctx context.Context, runs []Run) ([]Run, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	rs, err := e.st.InsertRuns(ctx, runs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		e.emit(Event{Kind: "run", StackID: r.StackID, RunID: r.ID, State: r.State, Detail: r.Cause})
+	}
 	e.signal()
-	return r, nil
+	return rs, nil
 }
 
 // Subscribe returns a channel of events and a function that cancels it.
@@ -401,194 +455,10 @@ func (e *Engine) emit(ev Event) {
 	}
 }
 
-// HandlePush decides, for every stack on the pushed repository, whether the
-// push starts a tracked run: through the push policy where one is attached,
-// else with Spacelift's default rule (affected files under the project root
-// or an additional glob, on the stack's branch).
-func (e *Engine) HandlePush(ctx context.Context, p PushEvent) error {
-	stacks, err := e.st.stacks(ctx)
-	if err != nil {
-		return err
-	}
-	for _, s := range stacks {
-		if s.Repository != p.Repository || s.State == StackDeleting {
-			continue
-		}
-		track, why, err := e.decidePush(ctx, s, p)
-		if err != nil {
-			return err
-		}
-		if !track {
-			continue
-		}
-		if _, err := e.enqueue(ctx, Run{StackID: s.ID, Type: RunTracked, Branch: p.Branch, Commit: p.After,
-			Cause: fmt.Sprintf("push %s to %s: %s", short(p.After), p.Branch, why)}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (e *Engine) decidePush(ctx context.Context, s Stack, p PushEvent) (bool, string, error) {
-	attached := false
-	for _, id := range s.Policies {
-		attached = attached || s.PolicyTypes[id] == PolicyTypePush
-	}
-	if !attached {
-		affected := p.Tag == "" && affects(s, p.AffectedFiles)
-		track := affected && p.Branch == s.Branch
-		why := "default push rule: "
-		switch {
-		case p.Tag != "":
-			why += "tag pushes are ignored"
-		case !affected:
-			why += "no affected file under " + s.ProjectRoot
-		case !track:
-			why += "branch " + p.Branch + " is not the stack's " + s.Branch
-		default:
-			why += "affects " + s.ProjectRoot + " on the tracked branch"
-		}
-		if track || p.Branch == s.Branch {
-			e.recordEvaluation(ctx, PolicyEvaluation{Policy: "push (default)", StackID: s.ID,
-				Summary:  fmt.Sprintf("push %s to %s, %d file(s)", short(p.After), p.Branch, len(p.AffectedFiles)),
-				Decision: map[bool]string{true: "track", false: "ignore"}[track] + " (" + why + ")"})
-		}
-		return track, why, nil
-	}
-	in := policies.PushInput{
-		Push: policies.Push{AffectedFiles: nonNil(p.AffectedFiles), Author: p.Author, Branch: p.Branch,
-			CreatedAt: time.Now().UnixNano(), Hash: p.After, Message: p.Message, Tag: p.Tag},
-		Stack:      e.policyStack(s, nil),
-		InProgress: []policies.InProgressRun{},
-	}
-	d, err := e.pol.Push(ctx, in)
-	if err != nil {
-		return false, "", fmt.Errorf("push policy for stack %s: %w", s.ID, err)
-	}
-	decision := "ignore"
-	switch {
-	case d.Ignore:
-	case d.Track:
-		decision = "track"
-	case d.Propose:
-		decision = "propose (the sandbox runs no proposed runs)"
-	}
-	if len(d.Reasons) > 0 {
-		decision += ": " + strings.Join(d.Reasons, "; ")
-	}
-	// Only record decisions about the stack's own branch: every other push
-	// is ignored by construction and would drown the log.
-	if p.Branch == s.Branch {
-		e.recordEvaluation(ctx, PolicyEvaluation{Policy: "push", StackID: s.ID,
-			Summary:  fmt.Sprintf("push %s to %s, %d file(s)", short(p.After), p.Branch, len(p.AffectedFiles)),
-			Decision: decision})
-	}
-	return d.Track && !d.Ignore, "push policy: " + decision, nil
-}
-
-func affects(s Stack, files []string) bool {
-	root := strings.Trim(s.ProjectRoot, "/")
-	for _, f := range files {
-		f = strings.Trim(f, "/")
-		if root == "" || f == root || strings.HasPrefix(f, root+"/") {
-			return true
-		}
-		for _, g := range s.AdditionalGlobs {
-			if globMatch(g, f) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// globMatch supports the doublestar forms stacks use: a trailing /** and
-// path.Match patterns per segment.
-func globMatch(pattern, name string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "/**"); ok {
-		return name == prefix || strings.HasPrefix(name, prefix+"/")
-	}
-	ok, _ := path.Match(pattern, name)
-	return ok
-}
-
-func (e *Engine) recordEvaluation(ctx context.Context, ev PolicyEvaluation) {
-	rec, err := e.st.addEvaluation(ctx, ev)
-	if err != nil {
-		e.log.Warn("record policy evaluation", "err", err)
-		return
-	}
-	e.emit(Event{Kind: "evaluation", StackID: rec.StackID, RunID: rec.RunID, Detail: rec.Policy + ": " + rec.Decision})
-}
-
-// execute runs one run to a terminal state.
-func (e *Engine) execute(ctx context.Context, r Run) {
-	// The scheduler listed r as queued, but it may have been canceled
-	// since: a canceled run never starts.
-	if cur, err := e.st.run(ctx, r.ID); err != nil || cur.State != StateQueued {
-		return
-	}
-	stack, err := e.st.stack(ctx, r.StackID)
-	if errors.Is(err, ErrNotFound) {
-		e.transition(ctx, r.ID, r.StackID, StateSkipped)
-		_ = e.st.appendLog(ctx, r.ID, "skipped: the stack no longer exists")
-		return
-	}
-	if err != nil {
-		e.log.Error("read stack", "stack", r.StackID, "err", err)
-		return
-	}
-	rl := newRunLog(ctx, e, r.ID)
-	defer rl.flush()
-	logf := rl.printf
-	for _, s := range []string{StatePreparing, StateInitializing} {
-		if !e.transition(ctx, r.ID, stack.ID, s) {
-			return
-		}
-	}
-	logf("%s run on %s at %s (%s)", strings.ToLower(r.Type), stack.ID, short(r.Commit), r.Cause)
-	final, changes := e.runTofu(ctx, r, stack, rl)
-	rl.flush()
-	if ctx.Err() != nil {
-		return // the sandbox is stopping: Start fails and requeues this run next time
-	}
-	if err := e.st.setRunChanges(ctx, r.ID, changes); err != nil {
-		logf("error: %v", err)
-		final = StateFailed
-	}
-	if final == StateFinished && r.Type == RunTracked {
-		if err := e.st.setTrackedCommit(ctx, stack.ID, r.Commit); err != nil {
-			logf("error: %v", err)
-		}
-	}
-	if r.Type == RunDestroy {
-		e.transition(ctx, r.ID, stack.ID, final)
-		if final == StateFinished {
-			e.finishDestroy(ctx, stack, logf)
-			return
-		}
-		// The destructor that waits sees the stack leave DELETING and
-		// fails the manager run; the stack and its variables are kept.
-		_ = e.st.setStackState(ctx, stack.ID, StateFailed)
-		e.emit(Event{Kind: "stack", StackID: stack.ID, State: StateFailed})
-		return
-	}
-	e.transition(ctx, r.ID, stack.ID, final)
-	cur, err := e.st.stack(ctx, stack.ID)
-	if err == nil && cur.State != StackDeleting {
-		if final == StateFailed {
-			_ = e.st.setStackState(ctx, stack.ID, StateFailed)
-		} else {
-			_ = e.st.setStackState(ctx, stack.ID, StackActive)
-		}
-	}
-	e.afterTerminal(ctx, r.ID, stack)
-}
-
 // transition moves a run to a new state; false when the database refused
 // (the run is then left for the restart recovery).
 func (e *Engine) transition(ctx context.Context, runID, stackID, state string) bool {
-	if _, err := e.st.setRunState(ctx, runID, state); err != nil {
+	if _, err := e.st.SetRunState(ctx, runID, state); err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("run state", "run", runID, "state", state, "err", err)
 		}
@@ -596,149 +466,6 @@ func (e *Engine) transition(ctx context.Context, runID, stackID, state string) b
 	}
 	e.emit(Event{Kind: "run", StackID: stackID, RunID: runID, State: state})
 	return true
-}
-
-// afterTerminal evaluates the trigger policies attached to the stack whose
-// run just ended, and queues a tracked run on every stack they name.
-func (e *Engine) afterTerminal(ctx context.Context, runID string, stack Stack) {
-	attached := false
-	for _, id := range stack.Policies {
-		attached = attached || stack.PolicyTypes[id] == PolicyTypeTrigger
-	}
-	if !attached {
-		return
-	}
-	r, err := e.st.run(ctx, runID)
-	if err != nil {
-		e.log.Error("read run", "run", runID, "err", err)
-		return
-	}
-	stacks, err := e.st.stacks(ctx)
-	if err != nil {
-		e.log.Error("list stacks", "err", err)
-		return
-	}
-	in := policies.TriggerInput{Run: e.policyRun(r), Stack: e.policyStack(stack, nil), Workflow: []policies.WorkflowRun{}}
-	for _, s := range stacks {
-		q := 0
-		in.Stacks = append(in.Stacks, e.policyStack(s, &q))
-	}
-	ids, err := e.pol.Trigger(ctx, in)
-	if err != nil {
-		_ = e.st.appendLog(ctx, runID, "trigger policy failed: "+err.Error())
-		e.recordEvaluation(ctx, PolicyEvaluation{Policy: "trigger", StackID: stack.ID, RunID: runID,
-			Summary: "evaluation failed", Decision: err.Error()})
-		return
-	}
-	envChanges := 0
-	for _, c := range r.Changes {
-		if c.Phase == "apply" && c.Type == "spacelift_environment_variable" {
-			envChanges++
-		}
-	}
-	decision := "trigger nothing"
-	if len(ids) > 0 {
-		decision = "trigger " + strings.Join(ids, ", ")
-	}
-	e.recordEvaluation(ctx, PolicyEvaluation{Policy: "trigger", StackID: stack.ID, RunID: runID,
-		Summary: fmt.Sprintf("%s %s run %s: %d change(s), %d to environment variables, %d stack(s)",
-			strings.ToLower(r.State), strings.ToLower(r.Type), r.ID, len(r.Changes), envChanges, len(stacks)),
-		Decision: decision})
-	byID := map[string]Stack{}
-	for _, s := range stacks {
-		byID[s.ID] = s
-	}
-	for _, id := range ids {
-		target, ok := byID[id]
-		if !ok {
-			continue // Spacelift ignores IDs that name no stack
-		}
-		head, err := e.src.Head(ctx, target.Repository, target.Branch)
-		if err != nil {
-			_ = e.st.appendLog(ctx, runID, fmt.Sprintf("trigger %s: head of %s: %v", id, target.Branch, err))
-			continue
-		}
-		trig := runID
-		_ = e.st.appendLog(ctx, runID, fmt.Sprintf("trigger policy: triggered %s at %s", id, short(head)))
-		if _, err := e.enqueue(ctx, Run{StackID: id, Type: RunTracked, Branch: target.Branch, Commit: head,
-			TriggeredBy: trig, Cause: "trigger policy after " + runID + " on " + stack.ID + " changed its variables"}); err != nil {
-			e.log.Error("queue triggered run", "stack", id, "err", err)
-		}
-	}
-}
-
-// policyStack renders a stack as policy input.
-func (e *Engine) policyStack(s Stack, queued *int) policies.Stack {
-	ps := policies.Stack{
-		AdditionalProjectGlobs: nonNil(s.AdditionalGlobs), Administrative: s.Administrative, Autodeploy: s.Autodeploy,
-		Branch: s.Branch, Contexts: []string{}, ID: s.ID, Labels: nonNil(s.Labels), Name: s.Name,
-		Namespace: ownerOf(s.Repository), ProjectRoot: s.ProjectRoot, Repository: repoOf(s.Repository),
-		Space: policies.Space{ID: "root", Labels: []string{}, Name: "root"}, State: s.State,
-		TerraformWorkflowTool: "OPEN_TOFU", QueuedRuns: queued,
-		WorkerPool: &policies.WorkerPool{Labels: []string{}, Public: true},
-	}
-	if s.TrackedCommit != "" {
-		ps.TrackedCommit = &policies.Commit{Branch: s.Branch, Hash: s.TrackedCommit}
-	}
-	return ps
-}
-
-func (e *Engine) policyRun(r Run) policies.Run {
-	pr := policies.Run{
-		Branch: r.Branch, Commit: &policies.Commit{Branch: r.Branch, Hash: r.Commit}, CreatedAt: r.CreatedAt.UnixNano(),
-		Flags: []string{}, ID: r.ID, State: r.State, Type: r.Type, UpdatedAt: r.UpdatedAt.UnixNano(),
-		UserProvidedMetadata: []string{}, Command: "", Changes: []policies.Change{},
-	}
-	if r.TriggeredBy != "" {
-		t := r.TriggeredBy
-		pr.TriggeredBy = &t
-	}
-	for _, h := range r.History {
-		pr.StatesHistory = append(pr.StatesHistory, policies.StateChange{NewState: h.State})
-	}
-	for _, c := range r.Changes {
-		pr.Changes = append(pr.Changes, policies.Change{Action: c.Action, Phase: c.Phase, Entity: policies.Entity{
-			Address: c.Address, Name: c.Name, Type: c.Type, EntityVendor: "terraform", EntityType: "resource",
-			Data: map[string]any{"values": e.sanitizeValues(c.Values, c.Sensitive)},
-		}})
-	}
-	return pr
-}
-
-// sanitizeValues applies Spacelift's default sanitization (every string,
-// at any depth, hashed) unless the sandbox runs in smart mode, where only
-// the attributes the plan marks sensitive are, and stack IDs arrive in
-// plain text.
-func (e *Engine) sanitizeValues(v map[string]any, sensitive []string) map[string]any {
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		if !e.cfg.SmartSanitization || slices.Contains(sensitive, k) {
-			out[k] = sanitizeAll(x)
-			continue
-		}
-		out[k] = x
-	}
-	return out
-}
-
-func sanitizeAll(x any) any {
-	switch t := x.(type) {
-	case string:
-		return policies.Sanitized(t)
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, v := range t {
-			m[k] = sanitizeAll(v)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, v := range t {
-			l[i] = sanitizeAll(v)
-		}
-		return l
-	}
-	return x
 }
 
 func ownerOf(repo string) string { o, _, _ := strings.Cut(repo, "/"); return o }
@@ -757,4 +484,11 @@ func short(sha string) string {
 		return "(none)"
 	}
 	return sha
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
 }

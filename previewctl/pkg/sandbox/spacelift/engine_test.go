@@ -22,6 +22,7 @@ import (
 	"preview-environments/policies"
 	"preview-environments/previewctl/pkg/envfile"
 	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/spacelift/store"
 	"preview-environments/previewctl/pkg/sandbox/state"
 	"preview-environments/service/artifact"
 )
@@ -239,6 +240,8 @@ type harness struct {
 	eng     *Engine
 	dataDir string
 	cancel  context.CancelFunc
+	// managerEnv is the manager stack's TF_VAR_*s.
+	managerEnv map[string]string
 }
 
 const managerID = "manager-hello-service"
@@ -248,11 +251,14 @@ func testManagerEnv() map[string]string {
 		"TF_VAR_service": "hello-service", "TF_VAR_preview_domain": "localhost", "TF_VAR_hosted_zone_id": "Z0SANDBOX",
 		"TF_VAR_aws_region": "us-east-1", "TF_VAR_artifact_bucket": sandbox.DefaultBucket, "TF_VAR_aws_integration_id": "-",
 		"TF_VAR_repository": "monorepo", "TF_VAR_space_id": "root", "TF_VAR_opentofu_version": "1.10.6",
+		// One stack per environment unless a test asks for the data stack:
+		// these tests are about the manager and one stack's runs.
+		"TF_VAR_data_stack": "false",
 	}
 }
 
 func newHarness(t testing.TB) *harness {
-	h := &harness{t: t, repo: newGitRepo(t), dataDir: t.TempDir()}
+	h := &harness{t: t, repo: newGitRepo(t), dataDir: t.TempDir(), managerEnv: testManagerEnv()}
 	h.start()
 	return h
 }
@@ -270,7 +276,7 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	eng, err := New(ctx, sb.DB(), h.repo, evaluator(h.t), Config{Repository: "sandbox/monorepo", DefaultBranch: "main",
-		Manager: managerID, ManagerEnv: testManagerEnv(),
+		Manager: managerID, ManagerEnv: h.managerEnv,
 		Tofu:   Tofu{Path: tool(h.t, "tofu"), ProvidersDir: filepath.Dir(tool(h.t, "terraform-provider-spacelift"))},
 		APIURL: sb.URL() + "/spacelift", RunEnv: sb.AWSEnv(), TempDir: tmp})
 	if err != nil {
@@ -712,21 +718,21 @@ func TestRestartResumesInterruptedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := newStore(ctx, db)
+	st, err := store.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := st.insertRun(ctx, Run{StackID: managerID, Type: RunTracked, Branch: "main", Commit: ev.After, Cause: "push"})
+	r, err := st.InsertRun(ctx, Run{StackID: managerID, Type: RunTracked, Branch: "main", Commit: ev.After, Cause: "push"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{StatePreparing, StateInitializing, StatePlanning, StateApplying} {
-		if _, err := st.setRunState(ctx, r.ID, s); err != nil {
+		if _, err := st.SetRunState(ctx, r.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The killed tofu's lock.
-	if err := st.lockState(ctx, managerID, []byte(`{"ID":"killed-tofu","Operation":"OperationTypeApply"}`)); err != nil {
+	if err := st.LockState(ctx, managerID, []byte(`{"ID":"killed-tofu","Operation":"OperationTypeApply"}`)); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -761,7 +767,7 @@ func TestLostStateConverges(t *testing.T) {
 	h.push(h.repo.commit("main", map[string][]byte{path: file}))
 	h.settle()
 	ctx := context.Background()
-	if err := h.eng.st.deleteState(ctx, managerID); err != nil {
+	if err := h.eng.st.DeleteState(ctx, managerID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.eng.TriggerRun(ctx, managerID); err != nil {

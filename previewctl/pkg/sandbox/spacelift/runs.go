@@ -1,21 +1,132 @@
 package spacelift
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"preview-environments/previewctl/pkg/sandbox/spacelift/tofurun"
 )
 
 type logFunc func(format string, args ...any)
+
+// execute runs one run to a terminal state.
+func (e *Engine) execute(ctx context.Context, r Run) {
+	// The scheduler listed r as queued, but it may have been canceled
+	// since: a canceled run never starts.
+	if cur, err := e.st.Run(ctx, r.ID); err != nil || cur.State != StateQueued {
+		return
+	}
+	stack, err := e.st.Stack(ctx, r.StackID)
+	if errors.Is(err, ErrNotFound) {
+		e.transition(ctx, r.ID, r.StackID, StateSkipped)
+		_ = e.st.AppendLog(ctx, r.ID, "skipped: the stack no longer exists")
+		return
+	}
+	if err != nil {
+		e.log.Error("read stack", "stack", r.StackID, "err", err)
+		return
+	}
+	rl := newRunLog(ctx, e, r.ID)
+	defer rl.flush()
+	logf := rl.printf
+	for _, s := range []string{StatePreparing, StateInitializing} {
+		if !e.transition(ctx, r.ID, stack.ID, s) {
+			return
+		}
+	}
+	logf("%s run on %s at %s (%s)", strings.ToLower(r.Type), stack.ID, short(r.Commit), r.Cause)
+	// References set inputs from the upstreams' outputs. A tracked run
+	// without all of them fails before it starts, as Spacelift's job
+	// assignment does; a destroy goes ahead with what there is (its
+	// upstream may never have applied, and the environment must still go).
+	inputs, missing, err := e.inputs(ctx, stack.ID)
+	if err != nil {
+		logf("error: %v", err)
+		e.transition(ctx, r.ID, stack.ID, StateFailed)
+		return
+	}
+	if len(missing) > 0 {
+		if r.Type == RunTracked {
+			logf("job assignment failed: the following inputs are missing: %s", strings.Join(missing, ", "))
+			rl.flush()
+			e.transition(ctx, r.ID, stack.ID, StateFailed)
+			_ = e.st.SetStackState(ctx, stack.ID, StateFailed)
+			e.afterUpstream(ctx, r, stack, StateFailed, nil, nil)
+			return
+		}
+		logf("warning: inputs missing, the destroy runs without them: %s", strings.Join(missing, ", "))
+	}
+	if len(inputs) > 0 {
+		env := make(map[string]string, len(stack.Env)+len(inputs))
+		for k, v := range stack.Env {
+			env[k] = v
+		}
+		for _, k := range slices.Sorted(maps.Keys(inputs)) {
+			env[k] = inputs[k]
+			logf("input %s from a stack dependency reference", k)
+		}
+		stack.Env = env
+	}
+	var before map[string]any
+	if r.Type == RunTracked {
+		if before, err = e.Outputs(ctx, stack.ID); err != nil {
+			logf("error: %v", err)
+			e.transition(ctx, r.ID, stack.ID, StateFailed)
+			return
+		}
+	}
+	final, changes := e.runTofu(ctx, r, stack, rl)
+	rl.flush()
+	if ctx.Err() != nil {
+		return // the sandbox is stopping: Start fails and requeues this run next time
+	}
+	if err := e.st.SetRunChanges(ctx, r.ID, changes); err != nil {
+		logf("error: %v", err)
+		final = StateFailed
+	}
+	if final == StateFinished && r.Type == RunTracked {
+		if err := e.st.SetTrackedCommit(ctx, stack.ID, r.Commit); err != nil {
+			logf("error: %v", err)
+		}
+	}
+	if r.Type == RunDestroy {
+		e.transition(ctx, r.ID, stack.ID, final)
+		if final == StateFinished {
+			e.finishDestroy(ctx, stack, logf)
+			return
+		}
+		// The destructor that waits sees the stack leave DELETING and
+		// fails the manager run; the stack and its variables are kept.
+		_ = e.st.SetStackState(ctx, stack.ID, StateFailed)
+		e.emit(Event{Kind: "stack", StackID: stack.ID, State: StateFailed})
+		return
+	}
+	e.transition(ctx, r.ID, stack.ID, final)
+	cur, err := e.st.Stack(ctx, stack.ID)
+	if err == nil && cur.State != StackDeleting {
+		if final == StateFailed {
+			_ = e.st.SetStackState(ctx, stack.ID, StateFailed)
+		} else {
+			_ = e.st.SetStackState(ctx, stack.ID, StackActive)
+		}
+	}
+	if r.Type == RunTracked {
+		after, err := e.Outputs(ctx, stack.ID)
+		if err != nil {
+			e.log.Error("read outputs", "stack", stack.ID, "err", err)
+		}
+		e.afterUpstream(ctx, r, stack, final, before, after)
+	}
+	e.afterTerminal(ctx, r.ID, stack)
+}
 
 // runTofu is every run of every stack: the stack's project root at the
 // run's commit, run by the real OpenTofu with the stack's environment
@@ -42,15 +153,15 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 		logf("error: project root %q does not exist at %s", s.ProjectRoot, short(r.Commit))
 		return StateFailed, nil
 	}
-	if err := os.WriteFile(filepath.Join(root, overrideFile), []byte(overrideHCL), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, tofurun.BackendOverrideFile), []byte(tofurun.BackendOverrideHCL), 0o644); err != nil {
 		logf("error: backend override: %v", err)
 		return StateFailed, nil
 	}
-	token, revoke := e.issueToken(s.ID, r.ID)
+	token, revoke := e.tokens.Issue(s.ID, r.ID)
 	defer revoke()
 	// One run per stack at a time: a lock still held now was left by a
 	// tofu that was killed, never by a live one.
-	if err := e.st.unlockState(ctx, s.ID, ""); err != nil {
+	if err := e.st.UnlockState(ctx, s.ID, ""); err != nil {
 		logf("error: %v", err)
 		return StateFailed, nil
 	}
@@ -59,9 +170,9 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 		logf("error: workspace: %v", err)
 		return StateFailed, nil
 	}
-	t := tofuCmd{dir: root, env: e.runEnv(s, token, home), log: rl.line, bin: e.cfg.Tofu.Path, quit: 30 * time.Second}
+	t := tofurun.Cmd{Dir: root, Env: e.runEnv(s, token, home), Log: rl.line, Bin: e.cfg.Tofu.Path, Quit: 30 * time.Second}
 
-	if _, err := t.run(ctx, false, "init", "-input=false", "-no-color"); err != nil {
+	if _, err := t.Run(ctx, false, "init", "-input=false", "-no-color"); err != nil {
 		logf("error: %v", err)
 		return StateFailed, nil
 	}
@@ -72,19 +183,19 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	if destroy {
 		plan = append(plan, "-destroy")
 	}
-	if _, err := t.run(ctx, false, plan...); err != nil {
+	if _, err := t.Run(ctx, false, plan...); err != nil {
 		logf("error: %v", err)
 		if s.ID == e.cfg.Manager {
 			logf("plan failed: nothing was changed; live environments keep serving")
 		}
 		return StateFailed, nil
 	}
-	planJSON, err := t.run(ctx, true, "show", "-json", "-no-color", "spacelift.plan")
+	planJSON, err := t.Run(ctx, true, "show", "-json", "-no-color", "spacelift.plan")
 	if err != nil {
 		logf("error: %v", err)
 		return StateFailed, nil
 	}
-	changes, err := planChanges(planJSON)
+	changes, err := tofurun.PlanChanges(planJSON)
 	if err != nil {
 		logf("error: %v", err)
 		return StateFailed, nil
@@ -104,18 +215,18 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	// The apply-phase changes are reported in the order tofu completed
 	// them, read from its own output, so a reader (or a test) sees the real
 	// operation order: a destructor before the variables its destroy needs.
-	var order completionOrder
+	var order tofurun.CompletionOrder
 	at := t
-	at.log = func(line string) { order.see(line); rl.line(line) }
-	_, applyErr := at.run(ctx, false, "apply", "-input=false", "-no-color", "spacelift.plan")
+	at.Log = func(line string) { order.See(line); rl.line(line) }
+	_, applyErr := at.Run(ctx, false, "apply", "-input=false", "-no-color", "spacelift.plan")
 	// The state is read back even after a failed apply: what did apply is
 	// recorded, and the outputs reflect it.
-	raw, err := e.st.readState(ctx, s.ID)
+	raw, err := e.st.ReadState(ctx, s.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		logf("error: read state back: %v", err)
 		return StateFailed, changes
 	}
-	values, outputs, err := rawStateValues(raw)
+	values, outputs, err := tofurun.StateValues(raw)
 	if err != nil {
 		logf("error: %v", err)
 		return StateFailed, changes
@@ -124,51 +235,11 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 		logf("error: %v", applyErr)
 		return StateFailed, changes
 	}
-	if err := e.st.saveOutputs(ctx, s.ID, outputs); err != nil {
+	if err := e.st.SaveOutputs(ctx, s.ID, outputs); err != nil {
 		logf("error: %v", err)
 		return StateFailed, changes
 	}
-	return StateFinished, append(changes, order.sort(applyChanges(changes, values))...)
-}
-
-// completionOrder records the order of tofu's "<address>: ... complete"
-// lines.
-type completionOrder struct {
-	mu  sync.Mutex
-	pos map[string]int
-	n   int
-}
-
-var completeRE = regexp.MustCompile(`^(\S+): (Creation|Modifications|Destruction) complete`)
-
-func (o *completionOrder) see(line string) {
-	m := completeRE.FindStringSubmatch(line)
-	if m == nil {
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.pos == nil {
-		o.pos = map[string]int{}
-	}
-	// A replacement completes twice; its last step is where it ended.
-	o.n++
-	o.pos[m[1]] = o.n
-}
-
-// sort orders changes by completion; changes tofu did not report keep
-// their plan order, after the others.
-func (o *completionOrder) sort(changes []Change) []Change {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	rank := func(c Change) int {
-		if p, ok := o.pos[c.Address]; ok {
-			return p
-		}
-		return math.MaxInt
-	}
-	slices.SortStableFunc(changes, func(a, b Change) int { return cmp.Compare(rank(a), rank(b)) })
-	return changes
+	return StateFinished, append(changes, order.Sort(tofurun.ApplyChanges(changes, values))...)
 }
 
 // checkout writes the directories a run needs at commit into work. The
@@ -255,31 +326,14 @@ func (l *runLog) flush() {
 	if len(lines) == 0 {
 		return
 	}
-	if err := l.e.st.appendLogs(l.ctx, l.runID, lines); err != nil && l.ctx.Err() == nil {
+	if err := l.e.st.AppendLogs(l.ctx, l.runID, lines); err != nil && l.ctx.Err() == nil {
 		l.e.log.Warn("run log", "run", l.runID, "err", err)
 	}
 	l.e.emit(Event{Kind: "log", RunID: l.runID})
 }
 
-// finishDestroy deletes a stack whose destroy run has finished: only now
-// may its variables, attachments and the stack itself go, which is what
-// the provider's destructor waits for.
-func (e *Engine) finishDestroy(ctx context.Context, s Stack, logf logFunc) {
-	if err := e.st.deleteStack(ctx, s.ID); err != nil {
-		logf("error: %v", err)
-		return
-	}
-	logf("stack %s deleted after its destroy run", s.ID)
-	e.emit(Event{Kind: "stack", StackID: s.ID, State: "DELETED"})
-}
-
-// StackID is the stack a change belongs to (from its values).
-func (c Change) StackID() string {
-	if v, ok := c.Values["stack_id"].(string); ok {
-		return v
-	}
-	if v, ok := c.Values["id"].(string); ok {
-		return v
-	}
-	return ""
+// runEnv is the environment of a run's tofu processes (tofurun.Env).
+func (e *Engine) runEnv(s Stack, token, home string) []string {
+	return tofurun.Env(tofurun.RunEnv{CLIConfig: e.cliConfig, Home: home, APIURL: e.cfg.APIURL, StackID: s.ID,
+		Token: token, Shared: e.cfg.RunEnv, Stack: s.Env})
 }

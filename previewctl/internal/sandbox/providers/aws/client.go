@@ -157,5 +157,5 @@ var uniqueSeq atomic.Uint64
 // timestamp and a counter (names from name_prefix, statement IDs).
 func uniqueName(prefix string) string {
 	t := time.Now().UTC()
-	return fmt.Sprintf("%s%s%04d%08d", prefix, t.Format("20060102150405"), t.Nanosecond()/100000, uniqueSeq.Add(1))
+	return fmt.Sprintf("%s%s%04d%08x", prefix, t.Format("20060102150405"), t.Nanosecond()/100000, uniqueSeq.Add(1))
 }

@@ -10,8 +10,9 @@
 //     resources call the sandbox's control plane (AWS_ENDPOINT_URL_LAMBDA,
 //     AWS_ENDPOINT_URL_API_GATEWAY): functions are deployed into the
 //     sandbox's Lambda pool and the gateway serves the custom domain names;
-//   - data aws_s3_object reads the S3 stand-in (AWS_ENDPOINT_URL_S3) with the
-//     AWS SDK, as the real one reads S3;
+//   - aws_s3_bucket, aws_s3_object and data aws_s3_object call the S3
+//     stand-in (AWS_ENDPOINT_URL_S3) with the AWS SDK, as the real ones call
+//     S3;
 //   - aws_iam_role, aws_iam_role_policy, aws_cloudwatch_log_group,
 //     aws_acm_certificate(_validation) and aws_route53_record exist in
 //     state only, with computed attributes in the real formats (account
@@ -149,6 +150,7 @@ func resourceDefs() []*resourceDef {
 		apiBasePathMapping(), apiDeployment(), apiDomainName(), apiIntegration(), apiMethod(), apiResource(), apiRestAPI(), apiStage(),
 		cloudwatchLogGroup(), iamRole(), iamRolePolicy(),
 		lambdaFunction(), lambdaPermission(), route53Record(),
+		s3BucketResource(), s3ObjectResource(),
 	}
 }
 

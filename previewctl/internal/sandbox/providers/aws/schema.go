@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
@@ -217,8 +219,25 @@ func listBlock(maxItems int, a attrs, b blocks, forceNewBlock ...bool) schema.Li
 	return lb
 }
 
+// requiredBlock is a list block of exactly one element (min_items and
+// max_items 1), such as a rule's one default_retention.
+func requiredBlock(a attrs, b blocks) schema.ListNestedBlock {
+	lb := listBlock(1, a, b)
+	lb.Validators = append(lb.Validators, minItems{min: 1})
+	return lb
+}
+
 func setBlock(a attrs) schema.SetNestedBlock {
 	return schema.SetNestedBlock{NestedObject: schema.NestedBlockObject{Attributes: a}}
+}
+
+// setBlockOf is a set block with nested blocks and a min_items (0: none).
+func setBlockOf(min int, a attrs, b blocks) schema.SetNestedBlock {
+	sb := schema.SetNestedBlock{NestedObject: schema.NestedBlockObject{Attributes: a, Blocks: b}}
+	if min > 0 {
+		sb.Validators = []validator.Set{minItems{min: min}}
+	}
+	return sb
 }
 
 // timeoutsBlock is the real provider's timeouts { create = "10m" ... }:
@@ -249,12 +268,51 @@ func (v maxItems1) ValidateList(_ context.Context, req validator.ListRequest, re
 	}
 }
 
+// minItems enforces a block's min_items, which the framework's schema
+// cannot declare either.
+type minItems struct{ min int }
+
+func (v minItems) Description(context.Context) string {
+	return fmt.Sprintf("at least %d block(s)", v.min)
+}
+func (v minItems) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v minItems) check(p path.Path, val attr.Value, n int, diags *diag.Diagnostics) {
+	if !val.IsNull() && !val.IsUnknown() && n < v.min {
+		diags.AddAttributeError(p, "Insufficient blocks", fmt.Sprintf("At least %d %q block is required; got %d.", v.min, p.String(), n))
+	}
+}
+func (v minItems) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	v.check(req.Path, req.ConfigValue, len(req.ConfigValue.Elements()), &resp.Diagnostics)
+}
+func (v minItems) ValidateSet(_ context.Context, req validator.SetRequest, resp *validator.SetResponse) {
+	v.check(req.Path, req.ConfigValue, len(req.ConfigValue.Elements()), &resp.Diagnostics)
+}
+
 // MaxItems reports a block's max_items as the schema test compares it.
 func MaxItems(b schema.Block) int {
 	if lb, ok := b.(schema.ListNestedBlock); ok {
 		for _, v := range lb.Validators {
 			if m, ok := v.(maxItems1); ok {
 				return m.max
+			}
+		}
+	}
+	return 0
+}
+
+// MinItems reports a block's min_items as the schema test compares it.
+func MinItems(b schema.Block) int {
+	switch x := b.(type) {
+	case schema.ListNestedBlock:
+		for _, v := range x.Validators {
+			if m, ok := v.(minItems); ok {
+				return m.min
+			}
+		}
+	case schema.SetNestedBlock:
+		for _, v := range x.Validators {
+			if m, ok := v.(minItems); ok {
+				return m.min
 			}
 		}
 	}

@@ -93,7 +93,8 @@ var nesting = map[tfprotov6.SchemaNestedBlockNestingMode]string{
 }
 
 // fromProto converts a protocol block to the snapshot's shape; fw is the
-// framework's blocks, where max_items lives (the protocol carries none).
+// framework's blocks, where max_items and min_items live (the protocol
+// carries none for a framework provider).
 func fromProto(t *testing.T, b *tfprotov6.SchemaBlock, fw map[string]schema.Block) *snapBlock {
 	out := &snapBlock{Attributes: map[string]*snapAttr{}, BlockTypes: map[string]*snapNested{}}
 	for _, a := range b.Attributes {
@@ -105,14 +106,17 @@ func fromProto(t *testing.T, b *tfprotov6.SchemaBlock, fw map[string]schema.Bloc
 	}
 	for _, nb := range b.BlockTypes {
 		var inner map[string]schema.Block
-		max := int(nb.MaxItems)
+		min, max := int(nb.MinItems), int(nb.MaxItems)
 		if f, ok := fw[nb.TypeName]; ok {
 			if m := MaxItems(f); m > 0 {
 				max = m
 			}
+			if m := MinItems(f); m > 0 {
+				min = m
+			}
 			inner = nestedBlocks(f)
 		}
-		out.BlockTypes[nb.TypeName] = &snapNested{NestingMode: nesting[nb.Nesting], Block: fromProto(t, nb.Block, inner), MinItems: int(nb.MinItems), MaxItems: max}
+		out.BlockTypes[nb.TypeName] = &snapNested{NestingMode: nesting[nb.Nesting], Block: fromProto(t, nb.Block, inner), MinItems: min, MaxItems: max}
 	}
 	return out
 }

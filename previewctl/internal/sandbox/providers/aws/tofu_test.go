@@ -3,7 +3,10 @@ package awsprovider_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,12 +21,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"preview-environments/previewctl/internal/proctable"
 	"preview-environments/previewctl/pkg/managerdir"
 	"preview-environments/previewctl/pkg/sandbox"
+	"preview-environments/previewctl/pkg/sandbox/s3store"
 	"preview-environments/service/artifact"
 )
 
@@ -395,4 +401,266 @@ func TestTofuPlansManagerCertificate(t *testing.T) {
 		t.Fatalf("plan after apply is not empty (%v):\n%s", err, out)
 	}
 	e.must(t, dir, vars, "destroy", "-auto-approve", "-input=false", "-no-color")
+}
+
+// s3Client reaches the sandbox's S3 stand-in as any AWS client would.
+func (e *tofuEnv) s3Client(t *testing.T) *s3.Client {
+	t.Helper()
+	c, err := artifact.NewS3Client(context.Background(), artifact.S3Options{Region: "eu-west-1", Endpoint: e.sb.S3Endpoint(), PathStyle: true,
+		AccessKeyID: "sandbox", SecretAccessKey: "sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestTofuAppliesData applies a copy of the real infra/data (the data
+// stack) with the real OpenTofu engine: a bucket named from its prefix and
+// the greeting object in the S3 stand-in; an empty plan after; a new
+// greeting.txt is one in-place update of the object with a new ETag; a
+// change of the default tags updates both in place (nothing is replaced);
+// destroy deletes the bucket although it holds an object OpenTofu does not
+// manage (force_destroy), and leaves nothing.
+func TestTofuAppliesData(t *testing.T) {
+	e := newTofuEnv(t, devOverrides)
+	src := filepath.Join(e.root, "infra", "data")
+	dir := copyTF(t, src)
+	greeting, err := os.ReadFile(filepath.Join(src, "greeting.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeGreeting := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "greeting.txt"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeGreeting(string(greeting))
+	const env = "0a1b2c3d"
+	vars := map[string]string{"environment": env, "aws_region": "eu-west-1"}
+	type outputs struct {
+		Bucket, GreetingKey, GreetingEtag string
+	}
+	read := func() outputs {
+		t.Helper()
+		var raw map[string]struct{ Value string }
+		if err := json.Unmarshal([]byte(e.must(t, dir, vars, "output", "-json")), &raw); err != nil {
+			t.Fatal(err)
+		}
+		return outputs{raw["bucket"].Value, raw["greeting_key"].Value, raw["greeting_etag"].Value}
+	}
+	stored := func(o outputs) string {
+		t.Helper()
+		b, err := e.sb.S3().Get(context.Background(), o.Bucket, o.GreetingKey, 1<<20)
+		if err != nil {
+			t.Fatalf("the greeting object in the S3 stand-in: %v", err)
+		}
+		return string(b)
+	}
+	md5hex := func(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
+
+	e.must(t, dir, vars, "apply", "-auto-approve", "-input=false", "-no-color")
+	first := read()
+	if !regexp.MustCompile(`^preview-`+env+`-\d{18}[0-9a-f]{8}$`).MatchString(first.Bucket) || len(first.Bucket) > 63 {
+		t.Fatalf("bucket %q: want preview-%s- and the 26-character unique suffix", first.Bucket, env)
+	}
+	want := strings.TrimSpace(string(greeting))
+	if got := stored(first); got != want || first.GreetingKey != "greeting.txt" || first.GreetingEtag != md5hex(want) {
+		t.Fatalf("object %q, outputs %+v; want %q with the ETag %s", got, first, want, md5hex(want))
+	}
+	ctx := context.Background()
+	head, err := e.s3Client(t).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(first.Bucket), Key: aws.String(first.GreetingKey)})
+	if err != nil || aws.ToString(head.ContentType) != "text/plain; charset=utf-8" {
+		t.Fatalf("HeadObject: content type %q (%v); want infra/data's", aws.ToString(head.ContentType), err)
+	}
+	if out, err := e.run(t, dir, vars, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("plan right after apply is not empty (%v):\n%s", err, out)
+	}
+
+	// A new greeting: the object alone, updated in place.
+	writeGreeting("Hello from the data stack\n")
+	out, err := e.run(t, dir, vars, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "Plan: 0 to add, 1 to change, 0 to destroy.") ||
+		!strings.Contains(out, "aws_s3_object.greeting will be updated in-place") {
+		t.Fatalf("plan after a new greeting.txt (%v): want the object updated in place and nothing else:\n%s", err, out)
+	}
+	e.must(t, dir, vars, "apply", "-auto-approve", "-input=false", "-no-color")
+	second := read()
+	if got := stored(second); got != "Hello from the data stack" || second.Bucket != first.Bucket ||
+		second.GreetingEtag == first.GreetingEtag || second.GreetingEtag != md5hex("Hello from the data stack") {
+		t.Fatalf("after the update: object %q, outputs %+v (before %+v); want the new greeting under a new ETag in the same bucket", got, second, first)
+	}
+
+	// Other default tags change tags_all: both update in place, the
+	// bucket's name (computed, forcing replacement) stays.
+	vars["service"] = "other-service"
+	out, err = e.run(t, dir, vars, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "Plan: 0 to add, 2 to change, 0 to destroy.") {
+		t.Fatalf("plan after new default tags (%v): want both updated in place:\n%s", err, out)
+	}
+	e.must(t, dir, vars, "apply", "-auto-approve", "-input=false", "-no-color")
+	if read().Bucket != first.Bucket {
+		t.Fatal("new default tags replaced the bucket")
+	}
+
+	// An object OpenTofu does not know: force_destroy deletes it with the bucket.
+	if err := e.sb.S3().Put(first.Bucket, "uploaded-by-the-service.json", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	e.must(t, dir, vars, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if _, err := e.s3Client(t).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(first.Bucket)}); err == nil {
+		t.Fatalf("after destroy: bucket %s still exists", first.Bucket)
+	}
+	if _, err := e.sb.S3().Get(ctx, first.Bucket, first.GreetingKey, 1<<20); !errors.Is(err, s3store.ErrNotFound) {
+		t.Fatalf("after destroy: greeting object: %v; want not found", err)
+	}
+}
+
+// TestTofuUpdatesInPlace: changing a configured attribute of a resource
+// whose other attributes are computed and force replacement (a bucket's
+// name from its prefix, a role policy's name_prefix) updates it in place,
+// as the real provider does: infra/'s read-greeting policy follows a new
+// object without being replaced, and force_destroy can be turned on before
+// a destroy. Without force_destroy, destroying a bucket that holds objects
+// fails with S3's BucketNotEmpty.
+func TestTofuUpdatesInPlace(t *testing.T) {
+	e := newTofuEnv(t, devOverrides)
+	dir := t.TempDir()
+	hcl := func(forceDestroy bool, object string) {
+		t.Helper()
+		src := fmt.Sprintf(`
+terraform {
+  required_providers {
+    aws = { source = "registry.terraform.io/hashicorp/aws" }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket_prefix = "preview-0a1b2c3d-"
+  force_destroy = %t
+}
+
+resource "aws_iam_role" "function" {
+  name               = "preview-hello-service-0a1b2c3d"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+
+resource "aws_iam_role_policy" "greeting" {
+  name = "read-greeting"
+  role = aws_iam_role.function.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:GetObject"], Resource = "arn:aws:s3:::${aws_s3_bucket.data.id}/%s" }]
+  })
+}
+`, forceDestroy, object)
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inPlace := func(what, want string) {
+		t.Helper()
+		out, err := e.run(t, dir, nil, "plan", "-detailed-exitcode", "-input=false", "-no-color")
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, want) {
+			t.Fatalf("plan after %s (%v): want %q:\n%s", what, err, want, out)
+		}
+		e.must(t, dir, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	}
+	hcl(false, "greeting.txt")
+	e.must(t, dir, nil, "apply", "-auto-approve", "-input=false", "-no-color")
+	hcl(false, "other.txt")
+	inPlace("a new policy document", "Plan: 0 to add, 1 to change, 0 to destroy.")
+
+	var bucket string
+	state := e.must(t, dir, nil, "state", "show", "-no-color", "aws_s3_bucket.data")
+	if m := regexp.MustCompile(`(?m)^\s+bucket\s+= "([^"]+)"`).FindStringSubmatch(state); m != nil {
+		bucket = m[1]
+	} else {
+		t.Fatalf("no bucket name in the state:\n%s", state)
+	}
+	if err := e.sb.S3().Put(bucket, "left-behind.txt", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.run(t, dir, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if err == nil || !strings.Contains(out, "BucketNotEmpty") || !strings.Contains(out, "force_destroy") {
+		t.Fatalf("destroy of a bucket holding an object without force_destroy (%v): want S3's BucketNotEmpty and a word on force_destroy:\n%s", err, out)
+	}
+	// The role and its policy went before the bucket refused.
+	hcl(true, "other.txt")
+	inPlace("force_destroy = true", "Plan: 2 to add, 1 to change, 0 to destroy.")
+	e.must(t, dir, nil, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if _, err := e.s3Client(t).HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		t.Fatalf("after destroy: bucket %s still exists", bucket)
+	}
+}
+
+// TestTofuAppliesBothStacks: the two stacks of an environment as the
+// manager wires them: infra/data first, then infra/ with its outputs as
+// greeting_bucket and greeting_key. The function reads the greeting from
+// the data bucket at request time, so a new greeting.txt applied to the
+// data stack alone is served within the service's one-second cache, with
+// no change to the service stack.
+func TestTofuAppliesBothStacks(t *testing.T) {
+	e := newTofuEnv(t, devOverrides)
+	const env = "0a1b2c3d"
+	commit := strings.Repeat("c3", 20)
+	uploadArtifact(t, e, "latest.zip", commit)
+	data := copyTF(t, filepath.Join(e.root, "infra", "data"))
+	writeGreeting := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(data, "greeting.txt"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeGreeting("Hello from the data stack\n")
+	dataVars := map[string]string{"environment": env, "aws_region": "us-east-1"}
+	e.must(t, data, dataVars, "apply", "-auto-approve", "-input=false", "-no-color")
+	var outs map[string]struct{ Value string }
+	if err := json.Unmarshal([]byte(e.must(t, data, dataVars, "output", "-json")), &outs); err != nil {
+		t.Fatal(err)
+	}
+
+	svc := copyTF(t, filepath.Join(e.root, "infra"))
+	vars := map[string]string{
+		"environment": env, "code_version": "latest", "artifact_bucket": e.sb.Bucket(), "domain_name": "hello-service.localhost",
+		"certificate_arn": "arn:aws:acm:us-east-1:000000000000:certificate/0b6f0c8e-6a7e-4c1b-9f3c-2f0c8b6f0c8e",
+		"hosted_zone_id":  "Z0SANDBOX0000000000", "aws_region": "us-east-1",
+		"greeting_bucket": outs["bucket"].Value, "greeting_key": outs["greeting_key"].Value,
+	}
+	e.must(t, svc, vars, "apply", "-auto-approve", "-input=false", "-no-color")
+	host := env + ".hello-service.localhost"
+	served := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			code, body := getHost(t, e.sb.Addr(), host, "/hello")
+			var hello struct{ Version, Commit, Environment, Message string }
+			json.Unmarshal([]byte(body), &hello)
+			if code == 200 && hello.Message == want && hello.Commit == commit && hello.Environment == env {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s/hello = %d %q; want the message %q", host, code, body, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	served("Hello from the data stack")
+
+	writeGreeting("Hello again")
+	e.must(t, data, dataVars, "apply", "-auto-approve", "-input=false", "-no-color")
+	served("Hello again")
+	if out, err := e.run(t, svc, vars, "plan", "-detailed-exitcode", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("the service stack has changes after a greeting change (%v):\n%s", err, out)
+	}
+
+	e.must(t, svc, vars, "destroy", "-auto-approve", "-input=false", "-no-color")
+	e.must(t, data, dataVars, "destroy", "-auto-approve", "-input=false", "-no-color")
+	if envs := e.sb.Environments(); len(envs) != 0 {
+		t.Fatalf("after destroy: environments %+v", envs)
+	}
 }

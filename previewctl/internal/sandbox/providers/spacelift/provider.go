@@ -129,6 +129,8 @@ func (p *slProvider) Resources(context.Context) []func() resource.Resource {
 		newAWSIntegrationResource,
 		newAWSAttachmentResource,
 		newRoleAttachmentResource,
+		newDependencyResource,
+		newReferenceResource,
 	}
 }
 

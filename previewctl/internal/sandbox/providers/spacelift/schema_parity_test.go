@@ -282,8 +282,8 @@ func TestSchemaMatchesSnapshot(t *testing.T) {
 		t.Error(d)
 	}
 	// A guard against a vacuous pass: the comparison did see the types.
-	if len(got.ResourceSchemas) != 8 || len(got.DataSourceSchemas) != 2 {
-		t.Errorf("provider has %d resources and %d data sources, want 8 and 2", len(got.ResourceSchemas), len(got.DataSourceSchemas))
+	if len(got.ResourceSchemas) != 10 || len(got.DataSourceSchemas) != 2 {
+		t.Errorf("provider has %d resources and %d data sources, want 10 and 2", len(got.ResourceSchemas), len(got.DataSourceSchemas))
 	}
 }
 

@@ -794,8 +794,8 @@ func TestTofuRealRoots(t *testing.T) {
 		"environment_id": "1a2b3c4d", "service": "hello-service", "pr_owner": "acme", "pr_repository": "shop",
 		"pr_number": 42, "code_version": "latest", "infra_branch": "main",
 		"created_at": "2026-11-28T05:00:00Z", "expires_at": "2026-12-05T05:00:00Z",
-		"shared": map[string]string{
-			"manager_stack_id": managerStack, "space_id": "root", "repository": "preview-environments",
+		"shared": map[string]any{
+			"data_stack": true, "manager_stack_id": managerStack, "space_id": "root", "repository": "preview-environments",
 			"domain_name": "hello-service.preview.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
 			"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/x", "push_policy_id": push.ID,
 			"aws_integration_id": awsID, "artifact_bucket": "acme-artifacts", "aws_region": "eu-west-1",
@@ -818,6 +818,23 @@ func TestTofuRealRoots(t *testing.T) {
 	if v, err := mem.GetEnvVar(context.Background(), env.ID, "TF_VAR_code_version"); err != nil || v.Value != "latest" {
 		t.Errorf("TF_VAR_code_version: %+v, %v", v, err)
 	}
+	// The data stack, and the dependency that feeds two of its outputs to
+	// the service stack's inputs.
+	if data, err := mem.GetStack(context.Background(), "hello-service-1a2b3c4d-data"); err != nil || data.ProjectRoot != "infra/data" {
+		t.Errorf("the data stack: %+v, %v", data, err)
+	}
+	dump := mem.Dump()
+	if len(dump.Dependencies) != 1 || dump.Dependencies[0].StackID != env.ID || dump.Dependencies[0].DependsOnStackID != "hello-service-1a2b3c4d-data" {
+		t.Errorf("dependencies %+v, want the service on its data stack", dump.Dependencies)
+	}
+	var inputs []string
+	for _, r := range dump.References {
+		inputs = append(inputs, r.OutputName+"->"+r.InputName)
+	}
+	slices.Sort(inputs)
+	if want := []string{"bucket->TF_VAR_greeting_bucket", "greeting_key->TF_VAR_greeting_key"}; !slices.Equal(inputs, want) {
+		t.Errorf("references %v, want %v", inputs, want)
+	}
 
 	tmpl.must(0, "destroy", "-input=false", "-auto-approve")
 	if _, err := mem.GetStack(context.Background(), env.ID); !errors.Is(err, slapi.ErrNotFound) {
@@ -827,6 +844,7 @@ func TestTofuRealRoots(t *testing.T) {
 	log := strings.Join(mem.Log(), "\n")
 	for _, want := range []string{
 		"destroy stack hello-service-1a2b3c4d queued with 8 env vars, 1 policy attachments, 1 aws attachments, 0 role attachments",
+		"destroy stack hello-service-1a2b3c4d-data queued with 3 env vars, 1 policy attachments, 1 aws attachments, 0 role attachments",
 		"destroy stack " + managerStack + " queued with 9 env vars, 1 policy attachments, 1 aws attachments, 1 role attachments",
 		"destroy stack " + managerStack + " finished",
 	} {
@@ -834,7 +852,14 @@ func TestTofuRealRoots(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	if d := mem.Dump(); len(d.Stacks) != 0 || len(d.AWSIntegrations) != 0 || len(d.Policies) != 1 {
+	// The service is destroyed (and deleted, its dependency with it) before
+	// the data stack's destroy is even queued: the data stack has no
+	// dependents left when its destructor deletes it.
+	if s, d := strings.Index(log, "destroy stack hello-service-1a2b3c4d finished"),
+		strings.Index(log, "destroy stack hello-service-1a2b3c4d-data queued"); s < 0 || d < 0 || d < s {
+		t.Errorf("want the service's destroy finished before the data stack's was queued:\n%s", log)
+	}
+	if d := mem.Dump(); len(d.Stacks) != 0 || len(d.AWSIntegrations) != 0 || len(d.Policies) != 1 || len(d.Dependencies) != 0 || len(d.References) != 0 {
 		t.Errorf("after both destroys: %+v; want only the push policy the test made itself", d)
 	}
 }

@@ -1,4 +1,12 @@
-package spacelift
+// Package tofurun runs OpenTofu for the sandbox's Spacelift stand-in: the
+// CLI config whose filesystem mirror installs the sandbox's providers, the
+// backend override, a run's process environment, one tofu process (in its
+// own process group, interrupted and then killed on cancellation), and the
+// reading of what tofu leaves: a saved plan's JSON as Spacelift's
+// run.changes, the state file (format 4) as resource values and outputs,
+// and the order in which an apply completed its resources. It knows nothing
+// of queues, policies or stacks' lifecycles (package spacelift).
+package tofurun
 
 import (
 	"bufio"
@@ -28,12 +36,24 @@ type Tofu struct {
 	ProvidersDir string
 }
 
-// overrideFile is the backend override every run's root gets, as Spacelift
-// adds its own backend to stacks whose state it manages: the address and
-// credentials come from TF_HTTP_* in the run's environment.
-const overrideFile = "zz_spacelift_backend_override.tf"
+// CheckProviders reports a sandbox provider missing from ProvidersDir.
+func (t Tofu) CheckProviders() error {
+	for _, p := range providerVersions {
+		if _, err := os.Stat(filepath.Join(t.ProvidersDir, p.binary)); err != nil {
+			return fmt.Errorf("sandbox provider %s: %w (make tools builds it)", p.binary, err)
+		}
+	}
+	return nil
+}
 
-const overrideHCL = `# Written by the sandbox's Spacelift stand-in for this run: the stack's state
+// BackendOverrideFile is the backend override every run's root gets, as
+// Spacelift adds its own backend to stacks whose state it manages: the
+// address and credentials come from TF_HTTP_* in the run's environment
+// (see Env).
+const BackendOverrideFile = "zz_spacelift_backend_override.tf"
+
+// BackendOverrideHCL is BackendOverrideFile's content.
+const BackendOverrideHCL = `# Written by the sandbox's Spacelift stand-in for this run: the stack's state
 # lives in the stand-in, as Spacelift manages state for its stacks.
 terraform {
   backend "http" {}
@@ -48,13 +68,13 @@ var providerVersions = []struct{ source, binary, version string }{
 	{"registry.terraform.io/hashicorp/aws", "terraform-provider-aws", "5.100.0"},
 }
 
-// writeCLIConfig installs the sandbox providers into a filesystem mirror
-// under dir (links to the binaries, in the unpacked layout tofu reads) and
-// writes the CLI config every tofu process of the engine reads: that
-// mirror for the two providers, and no direct installation of anything, so
+// WriteCLIConfig installs the sandbox providers into a filesystem mirror
+// next to path (links to the binaries, in the unpacked layout tofu reads)
+// and writes at path the CLI config every tofu process of the engine reads:
+// that mirror for the two providers, and no direct installation of anything, so
 // no run reaches a registry. A mirror rather than dev_overrides because
 // tofu init refuses version constraints on overridden providers.
-func writeCLIConfig(path, providersDir string) error {
+func WriteCLIConfig(path, providersDir string) error {
 	mirror := filepath.Join(filepath.Dir(path), "providers")
 	var includes []string
 	for _, p := range providerVersions {
@@ -108,26 +128,26 @@ func writeFileAtomic(path string, b []byte) error {
 	return nil
 }
 
-// tofuCmd is one tofu invocation of a run.
-type tofuCmd struct {
-	dir  string
-	env  []string
-	log  func(line string) // each line of output, as tofu printed it
-	bin  string
-	quit time.Duration // how long tofu gets to stop after an interrupt
+// Cmd is one tofu invocation of a run.
+type Cmd struct {
+	Dir  string
+	Env  []string
+	Log  func(line string) // each line of output, as tofu printed it
+	Bin  string
+	Quit time.Duration // how long tofu gets to stop after an interrupt
 }
 
-// run executes tofu with args and returns its stdout when capture is set
+// Run executes tofu with args and returns its stdout when capture is set
 // (logging stderr), else logs both. tofu runs in its own process group: on
 // cancellation it is interrupted as a person would (so it saves state and
 // releases its lock), then the whole group, providers included, is killed.
-func (t tofuCmd) run(ctx context.Context, capture bool, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, t.bin, args...)
-	cmd.Dir = t.dir
-	cmd.Env = t.env
+func (t Cmd) Run(ctx context.Context, capture bool, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, t.Bin, args...)
+	cmd.Dir = t.Dir
+	cmd.Env = t.Env
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return interruptGroup(cmd) }
-	cmd.WaitDelay = t.quit
+	cmd.WaitDelay = t.Quit
 	var out bytes.Buffer
 	var wg sync.WaitGroup
 	pipe := func(r io.Reader) {
@@ -135,7 +155,7 @@ func (t tofuCmd) run(ctx context.Context, capture bool, args ...string) ([]byte,
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
-			t.log(sc.Text())
+			t.Log(sc.Text())
 		}
 	}
 	stderr, err := cmd.StderrPipe()
@@ -193,49 +213,4 @@ func killGroup(cmd *exec.Cmd) {
 	if cmd.Process != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-}
-
-// runEnv is the environment of a run's tofu processes: nothing of the
-// sandbox's own environment but PATH and the temp dir, so a developer's
-// TF_* or AWS_* settings never leak into a run.
-func (e *Engine) runEnv(s Stack, token, home string) []string {
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		// Not the run's directory: providers listen on a unix socket in
-		// TMPDIR, and a socket path has a 107-byte limit.
-		"TMPDIR=" + os.TempDir(),
-		"TF_CLI_CONFIG_FILE=" + e.cliConfig,
-		"CHECKPOINT_DISABLE=1",
-		"TF_IN_AUTOMATION=1",
-		"TF_INPUT=0",
-		"TF_HTTP_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
-		"TF_HTTP_LOCK_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
-		"TF_HTTP_UNLOCK_ADDRESS=" + e.cfg.APIURL + "/state/" + s.ID,
-		"TF_HTTP_USERNAME=spacelift",
-		"TF_HTTP_PASSWORD=" + token,
-		"SPACELIFT_API_KEY_ENDPOINT=" + e.cfg.APIURL,
-		"SPACELIFT_API_TOKEN=" + token,
-		// What Spacelift tells every run about itself.
-		"TF_VAR_spacelift_stack_id=" + s.ID,
-		"SPACELIFT_STACK_ID=" + s.ID,
-	}
-	for _, k := range sortedKeys(e.cfg.RunEnv) {
-		env = append(env, k+"="+e.cfg.RunEnv[k])
-	}
-	for _, k := range sortedKeys(s.Env) {
-		if validEnvName(k) {
-			env = append(env, k+"="+s.Env[k])
-		}
-	}
-	return env
-}
-
-// validEnvName keeps names a process environment can carry; the API lets a
-// variable be called anything.
-func validEnvName(k string) bool {
-	if k == "" || strings.ContainsAny(k, "=\x00") {
-		return false
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package spacelift
+package providerapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"preview-environments/previewctl/pkg/sandbox/spacelift/store"
 	"preview-environments/previewctl/pkg/sandbox/state"
 )
 
@@ -22,14 +23,15 @@ func TestStateBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := newStore(ctx, db)
+	st, err := store.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Engine{st: st, tokens: map[string]runToken{}}
-	tokA, _ := e.issueToken("stack-a", "run-1")
-	tokB, _ := e.issueToken("stack-b", "run-2")
-	srv := httptest.NewServer(e.stateHandler())
+	tokens := NewTokens()
+	b := New(st, tokens, "sandbox", nil, Hooks{})
+	tokA, _ := tokens.Issue("stack-a", "run-1")
+	tokB, _ := tokens.Issue("stack-b", "run-2")
+	srv := httptest.NewServer(b.stateHandler())
 	defer srv.Close()
 
 	do := func(method, path, token, body string) (int, string) {
@@ -70,7 +72,7 @@ func TestStateBackend(t *testing.T) {
 		}
 	}
 	// A run that starts finds the lock of a killed tofu and clears it.
-	if err := st.unlockState(ctx, "stack-a", ""); err != nil {
+	if err := st.UnlockState(ctx, "stack-a", ""); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := do("LOCK", "/state/stack-a", tokA, `{"ID":"lock-4"}`); code != http.StatusOK {

@@ -1,8 +1,10 @@
-package spacelift
+package tofurun
 
 import (
 	"slices"
 	"testing"
+
+	"preview-environments/previewctl/pkg/sandbox/spacelift/store"
 )
 
 // The plan JSON below is in the shape `tofu show -json` gives a saved plan
@@ -32,7 +34,7 @@ const planFixture = `{
 }`
 
 func TestPlanChanges(t *testing.T) {
-	got, err := planChanges([]byte(planFixture))
+	got, err := PlanChanges([]byte(planFixture))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,11 +43,11 @@ func TestPlanChanges(t *testing.T) {
 		value                any
 		sensitive            []string
 	}{
-		{ActionAdded, "module.env_a.spacelift_stack.this", "name", "hello-service-a", nil},
-		{ActionReplaced, `module.env_a.spacelift_environment_variable.tf_vars["code_version"]`, "value", "new", []string{"value"}},
-		{ActionDeleted, "module.env_b.spacelift_stack_destructor.this", "stack_id", "hello-service-b", nil},
-		{ActionReplacedCBD, "aws_api_gateway_deployment.this", "rest_api_id", "r", nil},
-		{ActionChanged, "aws_cloudwatch_log_group.function", "retention_in_days", float64(14), nil},
+		{store.ActionAdded, "module.env_a.spacelift_stack.this", "name", "hello-service-a", nil},
+		{store.ActionReplaced, `module.env_a.spacelift_environment_variable.tf_vars["code_version"]`, "value", "new", []string{"value"}},
+		{store.ActionDeleted, "module.env_b.spacelift_stack_destructor.this", "stack_id", "hello-service-b", nil},
+		{store.ActionReplacedCBD, "aws_api_gateway_deployment.this", "rest_api_id", "r", nil},
+		{store.ActionChanged, "aws_cloudwatch_log_group.function", "retention_in_days", float64(14), nil},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d changes, want %d (reads and no-ops dropped): %+v", len(got), len(want), got)
@@ -63,7 +65,7 @@ func TestPlanChanges(t *testing.T) {
 }
 
 func TestApplyChangesTakeStateValues(t *testing.T) {
-	plan, err := planChanges([]byte(planFixture))
+	plan, err := PlanChanges([]byte(planFixture))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestApplyChangesTakeStateValues(t *testing.T) {
 	     "instances":[{"index_key":1,"attributes":{"fqdn":"x"}}]},
 	    {"mode":"data","type":"spacelift_current_stack","name":"this","provider":"p","instances":[{"attributes":{"id":"m"}}]}
 	  ]}`)
-	vals, outs, err := rawStateValues(state)
+	vals, outs, err := StateValues(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +99,10 @@ func TestApplyChangesTakeStateValues(t *testing.T) {
 	if _, ok := vals["data.spacelift_current_stack.this"]; ok || len(vals) != 4 {
 		t.Errorf("data sources are not managed resources: %v", vals)
 	}
-	if _, _, err := rawStateValues([]byte(`{"version":3}`)); err == nil {
+	if _, _, err := StateValues([]byte(`{"version":3}`)); err == nil {
 		t.Error("a state of another format version was read")
 	}
-	got := applyChanges(plan, vals)
+	got := ApplyChanges(plan, vals)
 	for _, tc := range []struct {
 		address, key string
 		want         any
@@ -109,7 +111,7 @@ func TestApplyChangesTakeStateValues(t *testing.T) {
 		{"module.env_b.spacelift_stack_destructor.this", "stack_id", "hello-service-b"}, // a deletion keeps its before
 		{"aws_cloudwatch_log_group.function", "arn", "a"},
 	} {
-		i := slices.IndexFunc(got, func(c Change) bool { return c.Address == tc.address })
+		i := slices.IndexFunc(got, func(c store.Change) bool { return c.Address == tc.address })
 		if i < 0 || got[i].Phase != "apply" || got[i].Values[tc.key] != tc.want {
 			t.Errorf("apply change of %s: %+v, want %s=%v", tc.address, got, tc.key, tc.want)
 		}
@@ -122,11 +124,11 @@ func TestActionName(t *testing.T) {
 		want    string
 		ok      bool
 	}{
-		{[]string{"create"}, ActionAdded, true},
-		{[]string{"update"}, ActionChanged, true},
-		{[]string{"delete"}, ActionDeleted, true},
-		{[]string{"delete", "create"}, ActionReplaced, true},
-		{[]string{"create", "delete"}, ActionReplacedCBD, true},
+		{[]string{"create"}, store.ActionAdded, true},
+		{[]string{"update"}, store.ActionChanged, true},
+		{[]string{"delete"}, store.ActionDeleted, true},
+		{[]string{"delete", "create"}, store.ActionReplaced, true},
+		{[]string{"create", "delete"}, store.ActionReplacedCBD, true},
 		{[]string{"no-op"}, "", false},
 		{[]string{"read"}, "", false},
 	} {

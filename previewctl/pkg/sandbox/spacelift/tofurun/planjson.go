@@ -1,13 +1,15 @@
-package spacelift
+package tofurun
 
 import (
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	"preview-environments/previewctl/pkg/sandbox/spacelift/store"
 )
 
-// The shapes this engine reads: `tofu show -json` of a saved plan (its
+// The shapes a run reads: `tofu show -json` of a saved plan (its
 // resource_changes), and the state file tofu writes to the stand-in.
 
 type planDoc struct {
@@ -28,38 +30,33 @@ type resourceChange struct {
 	} `json:"change"`
 }
 
-type stateOutput struct {
-	Value     any  `json:"value"`
-	Sensitive bool `json:"sensitive"`
-}
-
 // actionName maps a plan's actions to Spacelift's run.changes action.
 func actionName(actions []string) (string, bool) {
 	switch strings.Join(actions, ",") {
 	case "create":
-		return ActionAdded, true
+		return store.ActionAdded, true
 	case "update":
-		return ActionChanged, true
+		return store.ActionChanged, true
 	case "delete":
-		return ActionDeleted, true
+		return store.ActionDeleted, true
 	case "delete,create":
-		return ActionReplaced, true
+		return store.ActionReplaced, true
 	case "create,delete":
-		return ActionReplacedCBD, true
+		return store.ActionReplacedCBD, true
 	}
 	return "", false // no-op, read
 }
 
-// planChanges turns a saved plan into the plan-phase run.changes: managed
+// PlanChanges turns a saved plan into the plan-phase run.changes: managed
 // resources only, no-ops dropped, in the plan's order. Values are what
 // the plan knows (after for creations and updates, before for deletions);
 // attributes unknown until apply are absent, as in Spacelift's plan phase.
-func planChanges(planJSON []byte) ([]Change, error) {
+func PlanChanges(planJSON []byte) ([]store.Change, error) {
 	var doc planDoc
 	if err := json.Unmarshal(planJSON, &doc); err != nil {
 		return nil, fmt.Errorf("read plan JSON: %w", err)
 	}
-	var out []Change
+	var out []store.Change
 	for _, rc := range doc.ResourceChanges {
 		if rc.Mode != "managed" {
 			continue
@@ -69,10 +66,10 @@ func planChanges(planJSON []byte) ([]Change, error) {
 			continue
 		}
 		values, sens := rc.Change.After, rc.Change.AfterSensitive
-		if action == ActionDeleted {
+		if action == store.ActionDeleted {
 			values, sens = rc.Change.Before, rc.Change.BeforeSensitive
 		}
-		out = append(out, Change{Action: action, Phase: "plan", Address: rc.Address, Type: rc.Type, Name: rc.Name,
+		out = append(out, store.Change{Action: action, Phase: "plan", Address: rc.Address, Type: rc.Type, Name: rc.Name,
 			Values: values, Sensitive: sensitiveKeys(sens)})
 	}
 	return out, nil
@@ -110,8 +107,8 @@ func sensitiveKeys(marks any) []string {
 // the state, which saves a `tofu show -json` (a tofu start and both
 // providers' schemas) per run.
 type rawState struct {
-	Version   int                    `json:"version"`
-	Outputs   map[string]stateOutput `json:"outputs"`
+	Version   int                     `json:"version"`
+	Outputs   map[string]store.Output `json:"outputs"`
 	Resources []struct {
 		Module    string `json:"module"`
 		Mode      string `json:"mode"`
@@ -124,12 +121,12 @@ type rawState struct {
 	} `json:"resources"`
 }
 
-// rawStateValues reads a state file's managed resources by address, in
+// StateValues reads a state file's managed resources by address, in
 // the addresses plans use, and its outputs.
-func rawStateValues(b []byte) (map[string]map[string]any, map[string]stateOutput, error) {
+func StateValues(b []byte) (map[string]map[string]any, map[string]store.Output, error) {
 	vals := map[string]map[string]any{}
 	if len(b) == 0 {
-		return vals, map[string]stateOutput{}, nil
+		return vals, map[string]store.Output{}, nil
 	}
 	var st rawState
 	if err := json.Unmarshal(b, &st); err != nil {
@@ -159,19 +156,19 @@ func rawStateValues(b []byte) (map[string]map[string]any, map[string]stateOutput
 		}
 	}
 	if st.Outputs == nil {
-		st.Outputs = map[string]stateOutput{}
+		st.Outputs = map[string]store.Output{}
 	}
 	return vals, st.Outputs, nil
 }
 
-// applyChanges are the apply-phase entries of a finished apply: each
+// ApplyChanges are the apply-phase entries of a finished apply: each
 // planned change with the values it has now (a deletion keeps what it had).
-func applyChanges(plan []Change, after map[string]map[string]any) []Change {
-	out := make([]Change, 0, len(plan))
+func ApplyChanges(plan []store.Change, after map[string]map[string]any) []store.Change {
+	out := make([]store.Change, 0, len(plan))
 	for _, c := range plan {
 		ac := c
 		ac.Phase = "apply"
-		if c.Action != ActionDeleted {
+		if c.Action != store.ActionDeleted {
 			if v, ok := after[c.Address]; ok {
 				ac.Values = v
 			}

@@ -1,4 +1,4 @@
-package spacelift
+package store
 
 import (
 	"context"
@@ -6,11 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
-
-	"preview-environments/previewctl/pkg/sandbox/state"
 )
 
 // ErrNotFound is returned for a stack or run that does not exist.
@@ -21,85 +17,9 @@ var ErrNotFound = errors.New("not found")
 // the destroy run needs them, so their removal is only possible after it.
 var ErrDestroyPending = errors.New("the stack's destroy run has not finished")
 
-// migrations are append-only (see state.Migrate).
-var migrations = []string{
-	`CREATE TABLE sl_stacks (
-		id TEXT PRIMARY KEY,
-		name TEXT NOT NULL,
-		description TEXT NOT NULL DEFAULT '',
-		repository TEXT NOT NULL,
-		branch TEXT NOT NULL,
-		project_root TEXT NOT NULL DEFAULT '',
-		globs TEXT NOT NULL DEFAULT '[]',
-		labels TEXT NOT NULL DEFAULT '[]',
-		autodeploy INTEGER NOT NULL DEFAULT 0,
-		administrative INTEGER NOT NULL DEFAULT 0,
-		managed_by TEXT NOT NULL DEFAULT '',
-		environment_id TEXT NOT NULL DEFAULT '',
-		service TEXT NOT NULL DEFAULT '',
-		tracked_commit TEXT NOT NULL DEFAULT '',
-		state TEXT NOT NULL DEFAULT 'NONE',
-		created_at INTEGER NOT NULL,
-		updated_at INTEGER NOT NULL
-	);
-	CREATE TABLE sl_env_vars (
-		stack_id TEXT NOT NULL REFERENCES sl_stacks(id),
-		name TEXT NOT NULL,
-		value TEXT NOT NULL,
-		PRIMARY KEY (stack_id, name)
-	);
-	CREATE TABLE sl_policy_attachments (
-		stack_id TEXT NOT NULL REFERENCES sl_stacks(id),
-		policy TEXT NOT NULL,
-		PRIMARY KEY (stack_id, policy)
-	);
-	CREATE TABLE sl_destructors (
-		stack_id TEXT PRIMARY KEY REFERENCES sl_stacks(id),
-		created_at INTEGER NOT NULL
-	);
-	CREATE TABLE sl_runs (
-		seq INTEGER PRIMARY KEY AUTOINCREMENT,
-		id TEXT NOT NULL UNIQUE,
-		stack_id TEXT NOT NULL,
-		type TEXT NOT NULL,
-		state TEXT NOT NULL,
-		branch TEXT NOT NULL,
-		commit_sha TEXT NOT NULL,
-		triggered_by TEXT NOT NULL DEFAULT '',
-		cause TEXT NOT NULL DEFAULT '',
-		changes TEXT NOT NULL DEFAULT '[]',
-		history TEXT NOT NULL DEFAULT '[]',
-		created_at INTEGER NOT NULL,
-		updated_at INTEGER NOT NULL
-	);
-	CREATE INDEX sl_runs_stack ON sl_runs(stack_id, seq);
-	CREATE INDEX sl_runs_state ON sl_runs(state, seq);
-	CREATE TABLE sl_run_logs (
-		run_id TEXT NOT NULL,
-		seq INTEGER NOT NULL,
-		at INTEGER NOT NULL,
-		line TEXT NOT NULL,
-		PRIMARY KEY (run_id, seq)
-	);
-	CREATE TABLE sl_policy_evals (
-		id INTEGER PRIMARY KEY AUTOINCREMENT,
-		at INTEGER NOT NULL,
-		policy TEXT NOT NULL,
-		stack_id TEXT NOT NULL,
-		run_id TEXT NOT NULL DEFAULT '',
-		summary TEXT NOT NULL,
-		decision TEXT NOT NULL
-	);`,
-}
-
-type store struct{ db *sql.DB }
-
-func newStore(ctx context.Context, db *sql.DB) (*store, error) {
-	if err := state.Migrate(ctx, db, "spacelift", append(slices.Clone(migrations), migrations2...)); err != nil {
-		return nil, err
-	}
-	return &store{db: db}, nil
-}
+// ErrExists is a record that would duplicate one the store holds (a
+// dependency between the same stacks, a reference setting the same input).
+var ErrExists = errors.New("exists already")
 
 func ms(t time.Time) int64     { return t.UnixMilli() }
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
@@ -111,9 +31,9 @@ func b2i(b bool) int {
 	return 0
 }
 
-// putStack creates or updates a stack's settings; its variables and
+// PutStack creates or updates a stack's settings; its variables and
 // attachments are written by their own calls, as the provider makes them.
-func (s *store) putStack(ctx context.Context, st Stack) error {
+func (s *Store) PutStack(ctx context.Context, st Stack) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save stack %s: %w", st.ID, err)
@@ -152,7 +72,9 @@ func nonNil(v []string) []string {
 	return v
 }
 
-func (s *store) setStackState(ctx context.Context, id, st string) error {
+// SetStackState sets a stack's lifecycle state (StackNone, StackActive,
+// StackDeleting, or the FAILED of its last run).
+func (s *Store) SetStackState(ctx context.Context, id, st string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE sl_stacks SET state = ?, updated_at = ? WHERE id = ?`, st, ms(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set state of stack %s: %w", id, err)
@@ -160,7 +82,9 @@ func (s *store) setStackState(ctx context.Context, id, st string) error {
 	return nil
 }
 
-func (s *store) setTrackedCommit(ctx context.Context, id, commit string) error {
+// SetTrackedCommit records the commit a stack's last finished tracked run
+// applied.
+func (s *Store) SetTrackedCommit(ctx context.Context, id, commit string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE sl_stacks SET tracked_commit = ?, updated_at = ? WHERE id = ?`, commit, ms(time.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tracked commit of stack %s: %w", id, err)
@@ -186,11 +110,12 @@ func scanStack(sc interface{ Scan(...any) error }) (Stack, error) {
 	_ = json.Unmarshal([]byte(labels), &st.Labels)
 	st.Autodeploy, st.Administrative = auto == 1, admin == 1
 	st.CreatedAt, st.UpdatedAt = fromMS(created), fromMS(updated)
+	st.Role = StackRole(st.Labels, st.EnvironmentID)
 	return st, nil
 }
 
-// stacks returns every stack with its variables and attachments, by ID.
-func (s *store) stacks(ctx context.Context) ([]Stack, error) {
+// Stacks returns every stack with its variables and attachments, by ID.
+func (s *Store) Stacks(ctx context.Context) ([]Stack, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+stackCols+` FROM sl_stacks ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list stacks: %w", err)
@@ -246,13 +171,22 @@ func (s *store) stacks(ctx context.Context) ([]Stack, error) {
 		}
 	}
 	prows.Close()
+	deps, err := s.Dependencies(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deps {
+		if i, ok := idx[d.StackID]; ok {
+			out[i].DependsOn = append(out[i].DependsOn, d.DependsOn)
+		}
+	}
 	return out, nil
 }
 
-// stack reads one stack with its variables and attachments. The provider
+// Stack reads one stack with its variables and attachments. The provider
 // reads stacks one at a time (a manager's refresh reads each of its
 // environments' stacks): one stack's rows, not every stack's.
-func (s *store) stack(ctx context.Context, id string) (Stack, error) {
+func (s *Store) Stack(ctx context.Context, id string) (Stack, error) {
 	st, err := scanStack(s.db.QueryRowContext(ctx, `SELECT `+stackCols+` FROM sl_stacks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Stack{}, fmt.Errorf("stack %s: %w", id, ErrNotFound)
@@ -292,12 +226,17 @@ func (s *store) stack(ctx context.Context, id string) (Stack, error) {
 		st.PolicyTypes[p] = typ
 	}
 	prows.Close()
+	deps, err := s.Dependencies(ctx, id, "")
+	if err != nil {
+		return Stack{}, err
+	}
+	st.DependsOn = upstreamIDs(deps, id)
 	return st, nil
 }
 
-// hasState reports whether the stack has Terraform state with resources
+// HasState reports whether the stack has Terraform state with resources
 // in it (a deletion without destroy orphans them).
-func (s *store) hasState(ctx context.Context, id string) (bool, error) {
+func (s *Store) HasState(ctx context.Context, id string) (bool, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_tf_state WHERE stack_id = ? AND length(state) > 0`, id).Scan(&n); err != nil {
 		return false, fmt.Errorf("read state of %s: %w", id, err)
@@ -305,12 +244,14 @@ func (s *store) hasState(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// deleteStack removes a stack with everything that belongs to it in one
+// DeleteStack removes a stack with everything that belongs to it in one
 // transaction, as Spacelift's stackDelete does: variables, attachments and
 // the state it manages.
-func (s *store) deleteStack(ctx context.Context, id string) error {
+func (s *Store) DeleteStack(ctx context.Context, id string) error {
 	return s.tx(ctx, "delete stack "+id, func(tx *sql.Tx) error {
 		for _, q := range []string{
+			`DELETE FROM sl_references WHERE dependency_id IN (SELECT id FROM sl_dependencies WHERE stack_id = ?1 OR depends_on = ?1)`,
+			`DELETE FROM sl_dependencies WHERE stack_id = ?1 OR depends_on = ?1`,
 			`DELETE FROM sl_env_vars WHERE stack_id = ?`,
 			`DELETE FROM sl_policy_attachments WHERE stack_id = ?`,
 			`DELETE FROM sl_destructors WHERE stack_id = ?`,
@@ -329,7 +270,7 @@ func (s *store) deleteStack(ctx context.Context, id string) error {
 }
 
 // tx runs fn in one transaction; what names the operation in errors.
-func (s *store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -344,10 +285,10 @@ func (s *store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) err
 	return nil
 }
 
-// deleteEnvVar removes one variable; refused while a destroy is pending for
+// DeleteEnvVar removes one variable; refused while a destroy is pending for
 // the stack (the destroy run reads it).
-func (s *store) deleteEnvVar(ctx context.Context, stackID, name string) error {
-	st, err := s.stack(ctx, stackID)
+func (s *Store) DeleteEnvVar(ctx context.Context, stackID, name string) error {
+	st, err := s.Stack(ctx, stackID)
 	if err != nil {
 		return err
 	}
@@ -360,29 +301,45 @@ func (s *store) deleteEnvVar(ctx context.Context, stackID, name string) error {
 	return nil
 }
 
-// insertRun queues a run and returns it with its ID.
-func (s *store) insertRun(ctx context.Context, r Run) (Run, error) {
+// InsertRun queues a run and returns it with its ID.
+func (s *Store) InsertRun(ctx context.Context, r Run) (Run, error) {
+	rs, err := s.InsertRuns(ctx, []Run{r})
+	if err != nil {
+		return r, err
+	}
+	return rs[0], nil
+}
+
+// InsertRuns queues runs in one transaction: the scheduler sees all of
+// them or none, so runs queued together (one push, one trigger-policy
+// decision) are ordered by their dependencies, not by which one the
+// scheduler happened to see first.
+func (s *Store) InsertRuns(ctx context.Context, runs []Run) ([]Run, error) {
 	now := time.Now().UTC()
-	r.State = StateQueued
-	r.CreatedAt, r.UpdatedAt = now, now
-	r.History = []StateChange{{State: StateQueued, At: now}}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return r, fmt.Errorf("queue run on %s: %w", r.StackID, err)
+		return nil, fmt.Errorf("queue runs: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO sl_runs (id, stack_id, type, state, branch, commit_sha, triggered_by, cause, changes, history, created_at, updated_at)
+	out := make([]Run, 0, len(runs))
+	for _, r := range runs {
+		r.State = StateQueued
+		r.CreatedAt, r.UpdatedAt = now, now
+		r.History = []StateChange{{State: StateQueued, At: now}}
+		res, err := tx.ExecContext(ctx, `INSERT INTO sl_runs (id, stack_id, type, state, branch, commit_sha, triggered_by, cause, changes, history, created_at, updated_at)
 		VALUES ('', ?,?,?,?,?,?,?,?,?,?,?)`, r.StackID, r.Type, r.State, r.Branch, r.Commit, r.TriggeredBy, r.Cause,
-		mustJSON(nonNilChanges(r.Changes)), mustJSON(r.History), ms(now), ms(now))
-	if err != nil {
-		return r, fmt.Errorf("queue run on %s: %w", r.StackID, err)
+			mustJSON(nonNilChanges(r.Changes)), mustJSON(r.History), ms(now), ms(now))
+		if err != nil {
+			return nil, fmt.Errorf("queue run on %s: %w", r.StackID, err)
+		}
+		seq, _ := res.LastInsertId()
+		r.ID = fmt.Sprintf("run-%06d", seq)
+		if _, err := tx.ExecContext(ctx, `UPDATE sl_runs SET id = ? WHERE seq = ?`, r.ID, seq); err != nil {
+			return nil, fmt.Errorf("queue run on %s: %w", r.StackID, err)
+		}
+		out = append(out, r)
 	}
-	seq, _ := res.LastInsertId()
-	r.ID = fmt.Sprintf("run-%06d", seq)
-	if _, err := tx.ExecContext(ctx, `UPDATE sl_runs SET id = ? WHERE seq = ?`, r.ID, seq); err != nil {
-		return r, fmt.Errorf("queue run on %s: %w", r.StackID, err)
-	}
-	return r, tx.Commit()
+	return out, tx.Commit()
 }
 
 func nonNilChanges(c []Change) []Change {
@@ -392,8 +349,9 @@ func nonNilChanges(c []Change) []Change {
 	return c
 }
 
-func (s *store) setRunState(ctx context.Context, id, st string) (Run, error) {
-	r, err := s.run(ctx, id)
+// SetRunState moves a run to state st and appends it to the run's history.
+func (s *Store) SetRunState(ctx context.Context, id, st string) (Run, error) {
+	r, err := s.Run(ctx, id)
 	if err != nil {
 		return r, err
 	}
@@ -407,7 +365,8 @@ func (s *store) setRunState(ctx context.Context, id, st string) (Run, error) {
 	return r, nil
 }
 
-func (s *store) setRunChanges(ctx context.Context, id string, changes []Change) error {
+// SetRunChanges saves a run's resource changes.
+func (s *Store) SetRunChanges(ctx context.Context, id string, changes []Change) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE sl_runs SET changes = ? WHERE id = ?`, mustJSON(nonNilChanges(changes)), id); err != nil {
 		return fmt.Errorf("save changes of run %s: %w", id, err)
 	}
@@ -430,7 +389,8 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	return r, nil
 }
 
-func (s *store) run(ctx context.Context, id string) (Run, error) {
+// Run reads one run, or an error wrapping ErrNotFound.
+func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 	r, err := scanRun(s.db.QueryRowContext(ctx, `SELECT `+runCols+` FROM sl_runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("run %s: %w", id, ErrNotFound)
@@ -441,8 +401,8 @@ func (s *store) run(ctx context.Context, id string) (Run, error) {
 	return r, nil
 }
 
-// runs lists runs, newest first; stackID "" means every stack.
-func (s *store) runs(ctx context.Context, stackID string, limit int) ([]Run, error) {
+// Runs lists runs, newest first; stackID "" means every stack.
+func (s *Store) Runs(ctx context.Context, stackID string, limit int) ([]Run, error) {
 	q := `SELECT ` + runCols + ` FROM sl_runs`
 	args := []any{}
 	if stackID != "" {
@@ -454,7 +414,7 @@ func (s *store) runs(ctx context.Context, stackID string, limit int) ([]Run, err
 	return s.queryRuns(ctx, q, args...)
 }
 
-func (s *store) queryRuns(ctx context.Context, q string, args ...any) ([]Run, error) {
+func (s *Store) queryRuns(ctx context.Context, q string, args ...any) ([]Run, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
@@ -471,17 +431,19 @@ func (s *store) queryRuns(ctx context.Context, q string, args ...any) ([]Run, er
 	return out, rows.Err()
 }
 
-// activeRuns are runs that have started but not reached a terminal state.
-func (s *store) activeRuns(ctx context.Context) ([]Run, error) {
+// ActiveRuns are runs that have started but not reached a terminal state.
+func (s *Store) ActiveRuns(ctx context.Context) ([]Run, error) {
 	return s.queryRuns(ctx, `SELECT `+runCols+` FROM sl_runs WHERE state NOT IN (?,?,?,?,?,?,?) ORDER BY seq`,
 		StateQueued, StateFinished, StateFailed, StateCanceled, StateDiscarded, StateStopped, StateSkipped)
 }
 
-func (s *store) queuedRuns(ctx context.Context) ([]Run, error) {
+// QueuedRuns are the runs waiting to start, oldest first.
+func (s *Store) QueuedRuns(ctx context.Context) ([]Run, error) {
 	return s.queryRuns(ctx, `SELECT `+runCols+` FROM sl_runs WHERE state = ? ORDER BY seq`, StateQueued)
 }
 
-func (s *store) appendLog(ctx context.Context, runID, line string) error {
+// AppendLog appends one line to a run's log.
+func (s *Store) AppendLog(ctx context.Context, runID, line string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sl_run_logs (run_id, seq, at, line)
 		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sl_run_logs WHERE run_id = ?), ?, ?)`,
 		runID, runID, ms(time.Now()), line)
@@ -491,8 +453,8 @@ func (s *store) appendLog(ctx context.Context, runID, line string) error {
 	return nil
 }
 
-// appendLogs appends lines to a run's log in one transaction.
-func (s *store) appendLogs(ctx context.Context, runID string, lines []string) error {
+// AppendLogs appends lines to a run's log in one transaction.
+func (s *Store) AppendLogs(ctx context.Context, runID string, lines []string) error {
 	return s.tx(ctx, "append to log of run "+runID, func(tx *sql.Tx) error {
 		var seq int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM sl_run_logs WHERE run_id = ?`, runID).Scan(&seq); err != nil {
@@ -514,7 +476,8 @@ func (s *store) appendLogs(ctx context.Context, runID string, lines []string) er
 	})
 }
 
-func (s *store) logs(ctx context.Context, runID string) ([]LogLine, error) {
+// Logs reads a run's log.
+func (s *Store) Logs(ctx context.Context, runID string) ([]LogLine, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, line FROM sl_run_logs WHERE run_id = ? ORDER BY seq`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read log of run %s: %w", runID, err)
@@ -533,7 +496,17 @@ func (s *store) logs(ctx context.Context, runID string) ([]LogLine, error) {
 	return out, rows.Err()
 }
 
-func (s *store) addEvaluation(ctx context.Context, e PolicyEvaluation) (PolicyEvaluation, error) {
+// LogLineCount counts a run's log lines without reading them.
+func (s *Store) LogLineCount(ctx context.Context, runID string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_run_logs WHERE run_id = ?`, runID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count log lines of run %s: %w", runID, err)
+	}
+	return n, nil
+}
+
+// AddEvaluation records a policy decision and returns it with its ID and time.
+func (s *Store) AddEvaluation(ctx context.Context, e PolicyEvaluation) (PolicyEvaluation, error) {
 	e.At = time.Now().UTC()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO sl_policy_evals (at, policy, stack_id, run_id, summary, decision) VALUES (?,?,?,?,?,?)`,
 		ms(e.At), e.Policy, e.StackID, e.RunID, e.Summary, e.Decision)
@@ -544,7 +517,8 @@ func (s *store) addEvaluation(ctx context.Context, e PolicyEvaluation) (PolicyEv
 	return e, nil
 }
 
-func (s *store) evaluations(ctx context.Context, limit int) ([]PolicyEvaluation, error) {
+// Evaluations lists the latest policy decisions, newest first.
+func (s *Store) Evaluations(ctx context.Context, limit int) ([]PolicyEvaluation, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, policy, stack_id, run_id, summary, decision FROM sl_policy_evals ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list policy evaluations: %w", err)
@@ -561,13 +535,4 @@ func (s *store) evaluations(ctx context.Context, limit int) ([]PolicyEvaluation,
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
