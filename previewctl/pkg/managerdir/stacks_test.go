@@ -2,7 +2,6 @@ package managerdir
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,24 +60,7 @@ func oneStack(id string) []Stack {
 func copyManager(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(realManager, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(realManager, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(p, ".tf") || envfile.IsEnvFileName(d.Name()) {
-			return nil
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), src, 0o644)
-	})
-	if err != nil {
+	if err := CopyConfig(realManager, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst

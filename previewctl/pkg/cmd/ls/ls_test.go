@@ -2,7 +2,6 @@ package ls_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"preview-environments/previewctl/pkg/cmdtest"
 	"preview-environments/previewctl/pkg/envfile"
+	"preview-environments/previewctl/pkg/managerdir"
 )
 
 // realManager is this repository's manager directory.
@@ -29,24 +29,7 @@ func noTFVar(t *testing.T) {
 func manager(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(realManager, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(realManager, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(p, ".tf") || envfile.IsEnvFileName(d.Name()) {
-			return nil
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), src, 0o644)
-	})
-	if err != nil {
+	if err := managerdir.CopyConfig(realManager, dst); err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(dst, "other-svc", "template", "main.tf"), `
