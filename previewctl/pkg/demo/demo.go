@@ -503,15 +503,9 @@ func (d *driver) showStacks(ctx context.Context, id string) error {
 	// In the order they started: runs queued together (one trigger-policy
 	// decision) share a creation time, and the dependency decides which
 	// one ran first.
-	started := func(r spacelift.Run) time.Time {
-		for _, c := range r.History {
-			if c.State == spacelift.StatePreparing {
-				return c.At
-			}
-		}
-		return r.UpdatedAt
-	}
-	sort.Slice(group, func(i, j int) bool { return started(group[i].run).Before(started(group[j].run)) })
+	sort.Slice(group, func(i, j int) bool {
+		return group[i].run.Entered(spacelift.StatePreparing).Before(group[j].run.Entered(spacelift.StatePreparing))
+	})
 	for _, g := range group {
 		dep := ""
 		if len(g.stack.DependsOn) > 0 {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -30,19 +29,10 @@ func lastRun(ctx context.Context, t *testing.T, b *Backend, stackID string) spac
 	return runs[0]
 }
 
-func entered(r spacelift.Run, state string) time.Time {
-	for _, c := range r.History {
-		if c.State == state {
-			return c.At
-		}
-	}
-	return time.Time{}
-}
-
 // inOrder fails unless first finished before second started.
 func inOrder(t *testing.T, first, second spacelift.Run) {
 	t.Helper()
-	done, started := entered(first, spacelift.StateFinished), entered(second, spacelift.StatePreparing)
+	done, started := first.Entered(spacelift.StateFinished), second.Entered(spacelift.StatePreparing)
 	if done.IsZero() || started.IsZero() || started.Before(done) {
 		t.Fatalf("want %s (%s, %s) finished before %s (%s, %s) started: finished %v, started %v",
 			first.ID, first.StackID, first.State, second.ID, second.StackID, second.State, done, started)

@@ -33,23 +33,16 @@ func (e *Engine) Dependencies(ctx context.Context) ([]Dependency, error) {
 	return e.st.Dependencies(ctx, "", "")
 }
 
-// waitingOnUpstream reports, for a queued tracked run of stackID, the
-// upstream stack whose tracked run it must wait for, if any.
-func (e *Engine) waitingOnUpstream(ctx context.Context, stackID string) (string, error) {
-	deps, err := e.st.Dependencies(ctx, stackID, "")
-	if err != nil || len(deps) == 0 {
-		return "", err
-	}
-	for _, d := range deps {
-		busy, err := e.st.HasUnfinishedTrackedRun(ctx, d.DependsOn)
-		if err != nil {
-			return "", err
-		}
-		if busy {
-			return d.DependsOn, nil
+// waitingOn names the upstream of a queued tracked run that has a tracked
+// run queued or executing (pending), which the run must wait for; "" when
+// none does.
+func waitingOn(upstreams []string, pending map[string]bool) string {
+	for _, u := range upstreams {
+		if pending[u] {
+			return u
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // inputs are the environment variables a stack's references set from its

@@ -96,7 +96,7 @@ type Engine struct {
 	log   *slog.Logger
 	kick  chan struct{}
 	mu    sync.Mutex
-	busy  map[string]bool // stack ID -> a run is executing
+	busy  map[string]string // stack ID -> type of the run executing on it
 	subs  map[chan Event]struct{}
 	idle  *sync.Cond
 	nbusy int
@@ -138,7 +138,7 @@ func New(ctx context.Context, db *sql.DB, src Source, pol Policies, cfg Config) 
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, st: st, src: src, pol: pol, log: cfg.Logger,
-		kick: make(chan struct{}, 1), busy: map[string]bool{}, subs: map[chan Event]struct{}{},
+		kick: make(chan struct{}, 1), busy: map[string]string{}, subs: map[chan Event]struct{}{},
 		tokens: providerapi.NewTokens(), cliConfig: filepath.Join(cfg.TempDir, "tofu.tfrc")}
 	e.idle = sync.NewCond(&e.mu)
 	e.Backend = providerapi.New(st, e.tokens, ownerOf(cfg.Repository), cfg.Logger, providerapi.Hooks{
@@ -330,26 +330,38 @@ func (e *Engine) loop(ctx context.Context) {
 			}
 			continue
 		}
+		// A dependent's tracked run waits while an upstream has a tracked
+		// run queued or executing; the upstream's end kicks the loop again.
+		upstreams, err := e.st.Upstreams(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("list dependencies", "err", err)
+			}
+			continue
+		}
+		pending := map[string]bool{}
 		for _, r := range queued {
-			e.mu.Lock()
-			if e.busy[r.StackID] || e.nbusy >= e.cfg.Workers {
-				e.mu.Unlock()
-				continue
-			}
-			e.mu.Unlock()
-			// A dependent's tracked run waits for its upstreams' tracked
-			// runs; the upstream's end kicks the loop again.
 			if r.Type == RunTracked {
-				if up, err := e.waitingOnUpstream(ctx, r.StackID); err != nil || up != "" {
-					continue
-				}
+				pending[r.StackID] = true
+			}
+		}
+		e.mu.Lock()
+		for id, typ := range e.busy {
+			if typ == RunTracked {
+				pending[id] = true
+			}
+		}
+		e.mu.Unlock()
+		for _, r := range queued {
+			if r.Type == RunTracked && waitingOn(upstreams[r.StackID], pending) != "" {
+				continue
 			}
 			e.mu.Lock()
-			if e.busy[r.StackID] || e.nbusy >= e.cfg.Workers {
+			if e.busy[r.StackID] != "" || e.nbusy >= e.cfg.Workers {
 				e.mu.Unlock()
 				continue
 			}
-			e.busy[r.StackID] = true
+			e.busy[r.StackID] = r.Type
 			e.nbusy++
 			e.mu.Unlock()
 			workers.Add(1)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -26,21 +25,11 @@ func newTwoStackHarness(t *testing.T) *harness {
 	return h
 }
 
-// at is when a run entered state (zero if it never did).
-func at(r Run, state string) time.Time {
-	for _, c := range r.History {
-		if c.State == state {
-			return c.At
-		}
-	}
-	return time.Time{}
-}
-
 // ranAfter fails unless the service run started only once the data run
 // had finished.
 func ranAfter(t *testing.T, h *harness, data, service Run) {
 	t.Helper()
-	done, started := at(data, StateFinished), at(service, StatePreparing)
+	done, started := data.Entered(StateFinished), service.Entered(StatePreparing)
 	if data.State != StateFinished || service.State != StateFinished || done.IsZero() || started.IsZero() || started.Before(done) {
 		t.Fatalf("want the data run finished before the service run started:\ndata %s %s finished %v\nservice %s %s started %v\n%s",
 			data.ID, data.State, done, service.ID, service.State, started, h.dump())
@@ -145,7 +134,7 @@ func TestTwoStackEnvironment(t *testing.T) {
 	if sDestroy.State != StateFinished || dDestroy.State != StateFinished {
 		t.Fatalf("destroy runs: service %s, data %s\n%s", sDestroy.State, dDestroy.State, h.dump())
 	}
-	if !at(dDestroy, StatePreparing).After(at(sDestroy, StateFinished)) {
+	if !dDestroy.Entered(StatePreparing).After(sDestroy.Entered(StateFinished)) {
 		t.Fatalf("the data stack's destroy started before the service's finished\n%s", h.dump())
 	}
 	for _, sid := range []string{serviceID, dataID} {

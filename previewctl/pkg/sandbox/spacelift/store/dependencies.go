@@ -14,15 +14,15 @@ import (
 // Dependencies lists dependencies with their references, all of them or
 // those of one dependent (stackID) or of one upstream (upstream).
 func (s *Store) Dependencies(ctx context.Context, stackID, upstream string) ([]Dependency, error) {
-	q := `SELECT id, stack_id, depends_on FROM sl_dependencies`
+	where := ""
 	var args []any
 	switch {
 	case stackID != "":
-		q, args = q+` WHERE stack_id = ?`, []any{stackID}
+		where, args = ` WHERE stack_id = ?`, []any{stackID}
 	case upstream != "":
-		q, args = q+` WHERE depends_on = ?`, []any{upstream}
+		where, args = ` WHERE depends_on = ?`, []any{upstream}
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY stack_id, depends_on`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, stack_id, depends_on FROM sl_dependencies`+where+` ORDER BY stack_id, depends_on`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list dependencies: %w", err)
 	}
@@ -45,8 +45,10 @@ func (s *Store) Dependencies(ctx context.Context, stackID, upstream string) ([]D
 	if len(out) == 0 {
 		return out, nil
 	}
+	// Only the selected dependencies' references: a stack read must not
+	// read every reference there is.
 	rrows, err := s.db.QueryContext(ctx, `SELECT id, dependency_id, stack_id, output_name, input_name, trigger_always
-		FROM sl_references ORDER BY input_name`)
+		FROM sl_references WHERE dependency_id IN (SELECT id FROM sl_dependencies`+where+`) ORDER BY input_name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list references: %w", err)
 	}
@@ -174,16 +176,23 @@ func (s *Store) DeleteReference(ctx context.Context, id string) error {
 	return nil
 }
 
-// HasUnfinishedTrackedRun reports whether a stack has a tracked run queued
-// or in progress (one its dependents' tracked runs wait for).
-func (s *Store) HasUnfinishedTrackedRun(ctx context.Context, stackID string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sl_runs WHERE stack_id = ? AND type = ? AND state NOT IN (?,?,?,?,?,?)`,
-		stackID, RunTracked, StateFinished, StateFailed, StateCanceled, StateDiscarded, StateStopped, StateSkipped).Scan(&n)
+// Upstreams maps every stack that depends on others to the stacks it
+// depends on: the scheduler's one read per pass, without references.
+func (s *Store) Upstreams(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT stack_id, depends_on FROM sl_dependencies`)
 	if err != nil {
-		return false, fmt.Errorf("runs of %s: %w", stackID, err)
+		return nil, fmt.Errorf("list dependencies: %w", err)
 	}
-	return n > 0, nil
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var stack, up string
+		if err := rows.Scan(&stack, &up); err != nil {
+			return nil, fmt.Errorf("list dependencies: %w", err)
+		}
+		out[stack] = append(out[stack], up)
+	}
+	return out, rows.Err()
 }
 
 // HasQueuedTrackedRun reports whether a stack has a tracked run queued.

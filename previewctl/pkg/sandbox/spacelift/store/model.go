@@ -124,6 +124,17 @@ type Run struct {
 	UpdatedAt   time.Time
 }
 
+// Entered is when the run entered state, from its history; zero if it
+// never did.
+func (r Run) Entered(state string) time.Time {
+	for _, c := range r.History {
+		if c.State == state {
+			return c.At
+		}
+	}
+	return time.Time{}
+}
+
 // StateChange is one entry of a run's state history.
 type StateChange struct {
 	State string    `json:"state"`
