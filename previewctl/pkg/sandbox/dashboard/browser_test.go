@@ -95,9 +95,19 @@ func TestBrowserLiveEnvironment(t *testing.T) {
 	ctx, cancel := browser(t)
 	defer cancel()
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	// text waits for sel and reads its text in one evaluation: the live
+	// updates replace the fragment's nodes at any moment, so a query that
+	// finds a node and a second call that reads it (chromedp.Text) can
+	// lose the node in between ("No node with given id found").
 	text := func(sel chromedp.CSS) string {
 		t.Helper()
-		return strings.TrimSpace(step(t, ctx, "read "+string(sel), chromedp.Text(sel)))
+		got := step(t, ctx, "read "+string(sel), chromedp.Poll[[]string](fmt.Sprintf(
+			`(function(){var e=document.querySelector(%q); return e ? [e.innerText] : null})()`, string(sel)),
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+		if len(got) != 1 {
+			t.Fatalf("read %s: got %q", sel, got)
+		}
+		return strings.TrimSpace(got[0])
 	}
 
 	step(t, ctx, "open the dashboard", chromedp.Steps(
