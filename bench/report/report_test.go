@@ -160,6 +160,8 @@ func TestRowsMatchTheirBenchmarks(t *testing.T) {
 		id, dir, name string
 	}{
 		{"P2", "previewctl/pkg/sandbox", "BenchmarkGatewayVsDirect"},
+		{"P2-hop", "previewctl/pkg/sandbox", "BenchmarkGatewayVsDirect"},
+		{"P2-gateway", "previewctl/pkg/sandbox", "BenchmarkGatewayVsDirect"},
 		{"P3-100", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=100"},
 		{"P3-300", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=300"},
 		{"P3-ratio-100", "previewctl/pkg/sandbox/spacelift", "BenchmarkManagerRun/files=100"},
