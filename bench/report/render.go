@@ -61,7 +61,7 @@ func (r Report) intro(b *strings.Builder) {
 	fmt.Fprintf(b, "Measured %s by `make bench` in %s on %s; commit %s. ",
 		m.Date.Format("2006-01-02 15:04 MST"), r.Elapsed.Round(time.Second), m, m.Commit)
 	fmt.Fprintf(b, "1-minute load average %s at start, %s at end: the machine is shared, so absolute figures move from run to run; "+
-		"every comparison (gateway vs direct, 1,000 vs 10,000 files) is measured within one run.\n\n", m.LoadStart, m.LoadEnd)
+		"every comparison (gateway vs direct vs pass-through, 100 vs 300 files) is measured within one run.\n\n", m.LoadStart, m.LoadEnd)
 	b.WriteString("Commands run from the repository root with `bin/` on PATH (`make tools && export PATH=$PWD/bin:$PATH`); " +
 		"`make bench` runs them all.\n\n")
 }

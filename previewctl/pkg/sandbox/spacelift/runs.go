@@ -179,28 +179,22 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	if !e.transition(ctx, r.ID, s.ID, StatePlanning) {
 		return StateFailed, nil
 	}
-	plan := []string{"plan", "-input=false", "-no-color", "-out=spacelift.plan"}
+	// -detailed-exitcode lets the plan's own exit say whether there is
+	// anything to apply, so a no-op run needs no `tofu show` at all, and a
+	// run with changes reads the plan's JSON while it applies (below).
+	plan := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=spacelift.plan"}
 	if destroy {
 		plan = append(plan, "-destroy")
 	}
-	if _, err := t.Run(ctx, false, plan...); err != nil {
+	hasChanges, err := tofurun.PlanHasChanges(runErr(t.Run(ctx, false, plan...)))
+	if err != nil {
 		logf("error: %v", err)
 		if s.ID == e.cfg.Manager {
 			logf("plan failed: nothing was changed; live environments keep serving")
 		}
 		return StateFailed, nil
 	}
-	planJSON, err := t.Run(ctx, true, "show", "-json", "-no-color", "spacelift.plan")
-	if err != nil {
-		logf("error: %v", err)
-		return StateFailed, nil
-	}
-	changes, err := tofurun.PlanChanges(planJSON)
-	if err != nil {
-		logf("error: %v", err)
-		return StateFailed, nil
-	}
-	if len(changes) == 0 {
+	if !hasChanges {
 		// A no-op tracked run goes from planning to FINISHED, as on
 		// Spacelift; a destroy of nothing is done.
 		return StateFinished, nil
@@ -210,8 +204,28 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 		next = StateDestroying
 	}
 	if !e.transition(ctx, r.ID, s.ID, next) {
-		return StateFailed, changes
+		return StateFailed, nil
 	}
+	// The plan-phase changes come from `tofu show -json` of the saved plan.
+	// It only reads the plan file and the providers' schemas, so it runs
+	// beside the apply rather than before it: on a manager with a hundred
+	// environments that is a second off every run. (A plan whose only
+	// changes are outputs applies too, as `tofu apply` would: the outputs
+	// reach the state, and from there the stack's dependents.)
+	type shown struct {
+		changes []Change
+		err     error
+	}
+	showc := make(chan shown, 1)
+	go func() {
+		planJSON, err := t.Run(ctx, true, "show", "-json", "-no-color", "spacelift.plan")
+		if err != nil {
+			showc <- shown{err: err}
+			return
+		}
+		changes, err := tofurun.PlanChanges(planJSON)
+		showc <- shown{changes, err}
+	}()
 	// The apply-phase changes are reported in the order tofu completed
 	// them, read from its own output, so a reader (or a test) sees the real
 	// operation order: a destructor before the variables its destroy needs.
@@ -219,6 +233,11 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	at := t
 	at.Log = func(line string) { order.See(line); rl.line(line) }
 	_, applyErr := at.Run(ctx, false, "apply", "-input=false", "-no-color", "spacelift.plan")
+	sh := <-showc
+	changes := sh.changes
+	if sh.err != nil {
+		logf("error: %v", sh.err)
+	}
 	// The state is read back even after a failed apply: what did apply is
 	// recorded, and the outputs reflect it.
 	raw, err := e.st.ReadState(ctx, s.ID)
@@ -237,6 +256,10 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	}
 	if err := e.st.SaveOutputs(ctx, s.ID, outputs); err != nil {
 		logf("error: %v", err)
+		return StateFailed, changes
+	}
+	if sh.err != nil {
+		// Applied, outputs saved, but the run cannot say what changed.
 		return StateFailed, changes
 	}
 	return StateFinished, append(changes, order.Sort(tofurun.ApplyChanges(changes, values))...)
@@ -337,3 +360,6 @@ func (e *Engine) runEnv(s Stack, token, home string) []string {
 	return tofurun.Env(tofurun.RunEnv{CLIConfig: e.cliConfig, Home: home, APIURL: e.cfg.APIURL, StackID: s.ID,
 		Token: token, Shared: e.cfg.RunEnv, Stack: s.Env})
 }
+
+// runErr drops a command's output, keeping its error.
+func runErr(_ []byte, err error) error { return err }

@@ -3,6 +3,8 @@ package spacelift
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -188,4 +190,50 @@ func (h *harness) runsOf(ids ...string) []Run {
 		out = append(out, runs...)
 	}
 	return out
+}
+
+// TestOutputOnlyChangeApplies: a plan whose only change is an output is a
+// plan with changes to tofu (-detailed-exitcode 2, and `tofu apply` would
+// apply it), so the run applies and the new output reaches the stack's
+// outputs, where stack dependency references read them. Reading "changes"
+// as managed resource changes only finished such a run at planning and left
+// the outputs stale.
+func TestOutputOnlyChangeApplies(t *testing.T) {
+	t.Parallel()
+	h := newTwoStackHarness(t)
+	h.upload(sha1)
+	path, file := envFile(t, "acme", "shop", 62, sha1, "main")
+	id := envfile.ID("acme", "shop", 62)
+	dataID := "hello-service-" + id + "-data"
+	h.push(h.repo.commit("main", map[string][]byte{path: file}))
+	h.settle()
+	before := h.lastRun(dataID)
+	if before.State != StateFinished {
+		t.Fatalf("data stack's first run %s\n%s", before.State, h.dump())
+	}
+
+	outputs, err := os.ReadFile(filepath.Join(h.repo.dir, "infra", "data", "outputs.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := append(outputs, []byte("\noutput \"schema_version\" {\n  description = \"Test-only output.\"\n  value       = \"2\"\n}\n")...)
+	h.push(h.repo.commit("main", map[string][]byte{"infra/data/outputs.tf": extra}))
+	h.settle()
+	r := h.lastRun(dataID)
+	if r.ID == before.ID {
+		t.Fatalf("the output change did not run the data stack\n%s", h.dump())
+	}
+	if r.State != StateFinished || r.Entered(StateApplying).IsZero() {
+		t.Fatalf("output-only run %s %s, history %+v: want it applied\n%s", r.ID, r.State, r.History, h.log(r.ID))
+	}
+	if got := applied(r); len(got) != 0 {
+		t.Fatalf("output-only run applied resource changes %v", got)
+	}
+	outs, err := h.eng.Outputs(context.Background(), dataID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs["schema_version"] != "2" || outs["bucket"] == nil {
+		t.Fatalf("data stack outputs after the run: %v, want schema_version 2 beside the bucket", outs)
+	}
 }

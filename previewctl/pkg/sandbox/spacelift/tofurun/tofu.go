@@ -186,11 +186,36 @@ func (t Cmd) Run(ctx context.Context, capture bool, args ...string) ([]byte, err
 		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return out.Bytes(), fmt.Errorf("tofu %s exited with status %d", args[0], ee.ExitCode())
+			return out.Bytes(), &ExitError{Command: args[0], Code: ee.ExitCode()}
 		}
 		return out.Bytes(), fmt.Errorf("tofu %s: %w", args[0], err)
 	}
 	return out.Bytes(), nil
+}
+
+// ExitError is tofu's non-zero exit. Callers that ask for
+// -detailed-exitcode read Code: 2 is a plan with changes, not a failure.
+type ExitError struct {
+	Command string
+	Code    int
+}
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("tofu %s exited with status %d", e.Command, e.Code)
+}
+
+// PlanHasChanges reads the result of `tofu plan -detailed-exitcode`:
+// exit 0 is no changes, 2 is changes present (resources or outputs), and
+// anything else is the plan's failure, returned as is.
+func PlanHasChanges(err error) (bool, error) {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &ee) && ee.Code == 2:
+		return true, nil
+	}
+	return false, err
 }
 
 func sysProcAttr() *syscall.SysProcAttr {
