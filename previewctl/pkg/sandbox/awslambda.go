@@ -259,9 +259,19 @@ func (s *Sandbox) putFunction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("function %s: code: %w", name, err)
 	}
-	if v := in.Code.S3ObjectVersion; v != "" && v != cur {
-		return bad("s3://%s/%s version %s is not the object's current version %s; the sandbox's S3 stand-in keeps only the latest version of a key",
-			in.Code.S3Bucket, in.Code.S3Key, v, cur)
+	// cur identifies the code whatever the bucket (a new upload is a new
+	// deploy); Lambda reports an object version only from a versioned one.
+	reported := ""
+	switch v := in.Code.S3ObjectVersion; {
+	case s.vers.get(in.Code.S3Bucket) == versioningEnabled:
+		if v != "" && v != cur {
+			return bad("s3://%s/%s version %s is not the object's current version %s; the sandbox's S3 stand-in keeps only the latest version of a key",
+				in.Code.S3Bucket, in.Code.S3Key, v, cur)
+		}
+		reported = cur
+	case v != "" && v != "null":
+		return bad("Error occurred while GetObject. S3 Error Code: InvalidArgument. S3 Error Message: Invalid version id specified (s3://%s/%s is not in a versioned bucket)",
+			in.Code.S3Bucket, in.Code.S3Key)
 	}
 	zip, err := s.s3.Get(ctx, in.Code.S3Bucket, in.Code.S3Key, lambda.MaxZipBytes)
 	if err != nil {
@@ -286,7 +296,7 @@ func (s *Sandbox) putFunction(w http.ResponseWriter, r *http.Request) error {
 		LastModified: now().Format("2006-01-02T15:04:05.000-0700"), Version: "$LATEST",
 		RevisionID: uuidV4(), State: "Active", LastUpdateStatus: "Successful",
 		ReservedConcurrentExecutions: in.ReservedConcurrentExecutions,
-		Code:                         codeLocation{S3Bucket: in.Code.S3Bucket, S3Key: in.Code.S3Key, S3ObjectVersion: cur},
+		Code:                         codeLocation{S3Bucket: in.Code.S3Bucket, S3Key: in.Code.S3Key, S3ObjectVersion: reported},
 		Tags:                         in.Tags,
 	}
 	if vars != nil {

@@ -20,6 +20,10 @@ var migrations = []string{
 		routes     TEXT NOT NULL,
 		created_at TEXT NOT NULL,
 		updated_at TEXT NOT NULL)`,
+	// S3 versioning is per bucket (s3versions.go).
+	`CREATE TABLE s3_bucket_versioning (
+		bucket TEXT PRIMARY KEY,
+		status TEXT NOT NULL CHECK (status IN ('Enabled', 'Suspended')))`,
 }
 
 // Deployment is one version of an environment: its function and routes.

@@ -3,28 +3,105 @@ package sandbox
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"preview-environments/previewctl/pkg/sandbox/s3store"
 )
 
-// The real artifact bucket has versioning enabled, and infra/ relies on it:
+// Versioning is per bucket, as on S3. A bucket starts unversioned; PUT
+// ?versioning enables (or suspends) it; the sandbox's artifact bucket is
+// created versioned, because the real one must be and infra/ relies on it:
 // data.aws_s3_object's version_id must not be empty (a precondition says
 // so), and the function's s3_object_version is what makes a new latest.zip
-// redeploy it. gofakes3's bbolt backend keeps no versions, so s3Versioned
-// gives each object a version ID derived from its ETag (the MD5 of its
-// contents): it changes exactly when different bytes are uploaded under the
-// key. The store still holds only the latest bytes, so a request for any
-// other version is answered NoSuchVersion, as S3 answers for a version that
-// was deleted. Unlike S3, re-uploading identical bytes keeps the version
-// (the packager skips such uploads anyway).
+// redeploy it. An unversioned bucket's objects have no version ID (the aws
+// provider's version_id is ""), as on S3.
+//
+// gofakes3's bbolt backend keeps no versions, so in a versioned bucket
+// s3Versioned gives each object a version ID derived from its ETag (the MD5
+// of its contents): it changes exactly when different bytes are uploaded
+// under the key. The store still holds only the latest bytes, so a request
+// for any other version is answered NoSuchVersion, as S3 answers for a
+// version that was deleted. Unlike S3, re-uploading identical bytes keeps
+// the version (the packager skips such uploads anyway), and a suspended
+// bucket's objects report no version ID rather than "null".
+
+// Versioning statuses, as S3 names them; a bucket never versioned has none.
+const (
+	versioningEnabled   = "Enabled"
+	versioningSuspended = "Suspended"
+)
+
+// bucketVersioning is each bucket's versioning status, kept in the
+// sandbox's database so that it survives a restart, and cached: every
+// object request reads it.
+type bucketVersioning struct {
+	db     *sql.DB
+	mu     sync.RWMutex
+	status map[string]string
+}
+
+func openBucketVersioning(ctx context.Context, db *sql.DB, versioned ...string) (*bucketVersioning, error) {
+	v := &bucketVersioning{db: db, status: map[string]string{}}
+	for _, b := range versioned {
+		if _, err := db.ExecContext(ctx, `INSERT INTO s3_bucket_versioning (bucket, status) VALUES (?, ?) ON CONFLICT (bucket) DO NOTHING`, b, versioningEnabled); err != nil {
+			return nil, fmt.Errorf("S3 versioning of %s: %w", b, err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT bucket, status FROM s3_bucket_versioning`)
+	if err != nil {
+		return nil, fmt.Errorf("S3 versioning: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b, st string
+		if err := rows.Scan(&b, &st); err != nil {
+			return nil, fmt.Errorf("S3 versioning: %w", err)
+		}
+		v.status[b] = st
+	}
+	return v, rows.Err()
+}
+
+func (v *bucketVersioning) get(bucket string) string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.status[bucket]
+}
+
+func (v *bucketVersioning) set(ctx context.Context, bucket, status string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, err := v.db.ExecContext(ctx, `INSERT INTO s3_bucket_versioning (bucket, status) VALUES (?, ?)
+		ON CONFLICT (bucket) DO UPDATE SET status = excluded.status`, bucket, status); err != nil {
+		return fmt.Errorf("S3 versioning of %s: %w", bucket, err)
+	}
+	v.status[bucket] = status
+	return nil
+}
+
+// drop forgets a deleted bucket's status: a new bucket of the same name
+// starts unversioned.
+func (v *bucketVersioning) drop(ctx context.Context, bucket string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, err := v.db.ExecContext(ctx, `DELETE FROM s3_bucket_versioning WHERE bucket = ?`, bucket); err != nil {
+		return fmt.Errorf("S3 versioning of %s: %w", bucket, err)
+	}
+	delete(v.status, bucket)
+	return nil
+}
 
 // s3Versioned wraps the S3 stand-in's handler (mounted below /s3).
-func s3Versioned(next http.Handler) http.Handler {
+func s3Versioned(next http.Handler, vers *bucketVersioning) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		var q url.Values
@@ -32,13 +109,7 @@ func s3Versioned(next http.Handler) http.Handler {
 			q = r.URL.Query()
 		}
 		if key == "" {
-			if _, ok := q["versioning"]; ok && r.Method == http.MethodGet && bucket != "" {
-				w.Header().Set("Content-Type", "application/xml")
-				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>`+
-					`<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>`)
-				return
-			}
-			next.ServeHTTP(w, r)
+			serveBucket(w, r, q, bucket, next, vers)
 			return
 		}
 		switch r.Method {
@@ -53,17 +124,29 @@ func s3Versioned(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		versioned := vers.get(bucket) == versioningEnabled
 		if want := q.Get("versionId"); want != "" && r.Method != http.MethodPut {
-			cur, err := objectVersion(r.Context(), next, bucket, key)
-			if err != nil || cur != want {
-				writeS3Error(w, r, http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+			if !versioned && want != "null" {
+				// S3's answer for a version ID an unversioned bucket cannot have.
+				writeS3Error(w, r, http.StatusBadRequest, "InvalidArgument", "Invalid version id specified")
 				return
+			}
+			if versioned {
+				cur, err := objectVersion(r.Context(), next, bucket, key)
+				if err != nil || cur != want {
+					writeS3Error(w, r, http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.")
+					return
+				}
 			}
 			// The backend has no versions to look up: it is the current one.
 			q.Del("versionId")
 			r2 := r.Clone(r.Context())
 			r2.URL.RawQuery = q.Encode()
 			r = r2
+		}
+		if !versioned {
+			next.ServeHTTP(w, r)
+			return
 		}
 		vw := &versionWriter{ResponseWriter: w}
 		next.ServeHTTP(vw, r)
@@ -72,6 +155,100 @@ func s3Versioned(next http.Handler) http.Handler {
 			vw.WriteHeader(http.StatusOK)
 		}
 	})
+}
+
+// serveBucket answers the bucket-level requests: GET and PUT ?versioning
+// here, a deleted bucket's status forgotten, the rest by the backend.
+func serveBucket(w http.ResponseWriter, r *http.Request, q url.Values, bucket string, next http.Handler, vers *bucketVersioning) {
+	if _, ok := q["versioning"]; !ok || bucket == "" {
+		if r.Method != http.MethodDelete || bucket == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.code == http.StatusNoContent || sw.code == http.StatusOK {
+			if err := vers.drop(r.Context(), bucket); err != nil {
+				// The bucket is gone; a stale status only matters if
+				// the name is created again.
+				slog.Default().Warn("S3 stand-in: forget versioning of a deleted bucket", "bucket", bucket, "err", err)
+			}
+		}
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodPut:
+	default:
+		writeS3Error(w, r, http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+		return
+	}
+	if !bucketExists(r.Context(), next, bucket) {
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
+		return
+	}
+	if r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/xml")
+		status := ""
+		if st := vers.get(bucket); st != "" {
+			status = "<Status>" + st + "</Status>"
+		}
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>`+
+			`<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`+status+`</VersioningConfiguration>`)
+		return
+	}
+	var cfg struct {
+		Status    string `xml:"Status"`
+		MfaDelete string `xml:"MfaDelete"`
+	}
+	if err := xml.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&cfg); err != nil {
+		writeS3Error(w, r, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+		return
+	}
+	switch {
+	case cfg.Status != versioningEnabled && cfg.Status != versioningSuspended:
+		writeS3Error(w, r, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+		return
+	case cfg.MfaDelete == "Enabled":
+		writeS3Error(w, r, http.StatusBadRequest, "InvalidRequest", "MFA delete is not supported by the sandbox's S3 stand-in")
+		return
+	}
+	if err := vers.set(r.Context(), bucket, cfg.Status); err != nil {
+		writeS3Error(w, r, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// bucketExists asks the S3 handler, in process, for the bucket.
+func bucketExists(ctx context.Context, s3 http.Handler, bucket string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "/", nil)
+	if err != nil {
+		return false
+	}
+	req.URL.Path = "/" + bucket
+	rec := &headRecorder{header: http.Header{}}
+	s3.ServeHTTP(rec, req)
+	return rec.code == 0 || rec.code == http.StatusOK
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // versionFromETag is the object version ID for an ETag: 32 hex characters,

@@ -71,6 +71,7 @@ type Sandbox struct {
 	s3      *s3store.Store
 	lambdas *lambda.Manager
 	gw      *gateway.Gateway
+	vers    *bucketVersioning // S3 versioning per bucket
 	mux     *http.ServeMux
 	aws     *awsPlane // the Lambda and API Gateway control plane (awsapi.go)
 	log     *slog.Logger
@@ -147,6 +148,9 @@ func Open(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	if s.s3, err = s3store.Open(filepath.Join(cfg.DataDir, "s3.bolt"), cfg.Bucket); err != nil {
 		return nil, err
 	}
+	if s.vers, err = openBucketVersioning(ctx, s.db, cfg.Bucket); err != nil {
+		return nil, err
+	}
 	step("S3 stand-in, bucket "+cfg.Bucket, t)
 
 	fnLog := cfg.FunctionLog
@@ -192,7 +196,7 @@ func Open(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	step(fmt.Sprintf("AWS control plane, %d environments restored", managed), t)
 	n += managed
 
-	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s3Versioned(s.s3.Handler())))
+	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s3Versioned(s.s3.Handler(), s.vers)))
 	s.mountAPI()
 
 	t = time.Now()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"preview-environments/previewctl/pkg/envfile"
 )
@@ -64,6 +65,10 @@ func TestSecondServiceFromTheDocs(t *testing.T) {
 
 	// Step 3's bucket, versioned, with the second service's artifact.
 	if _, err := h.s3().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("goodbye-artifacts")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.s3().PutBucketVersioning(context.Background(), &s3.PutBucketVersioningInput{Bucket: aws.String("goodbye-artifacts"),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.sb.S3().Put("goodbye-artifacts", "latest.zip", artifactZip(t)); err != nil {
