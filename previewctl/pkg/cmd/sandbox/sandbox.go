@@ -24,13 +24,13 @@ func New() *cobra.Command {
 		Use:   "sandbox",
 		Short: "Run the local sandbox (GitHub, Spacelift, S3, Lambda and API Gateway stand-ins on loopback) and drive its PRs",
 	}
-	cmd.AddCommand(newUp(), newStatus(), newPR(), newEnv())
+	cmd.AddCommand(newUp(), newStatus(), newPR(), newEnv(), newGC())
 	return cmd
 }
 
 func newUp() *cobra.Command {
 	var addr, data, bucket string
-	var idle, wait time.Duration
+	var idle, wait, gcEvery time.Duration
 	var singleStack bool
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -47,6 +47,9 @@ loopback address until SIGINT or SIGTERM. Drive it with
 			}
 			if wait <= 0 {
 				return cmdutil.Invalid(fmt.Errorf("--wait-timeout %s: want a positive duration", wait))
+			}
+			if gcEvery < 0 || (gcEvery > 0 && gcEvery < time.Minute) {
+				return cmdutil.Invalid(fmt.Errorf("--gc-interval %s: want 1m or more, or 0 for no scheduled passes", gcEvery))
 			}
 			root, err := cmdutil.RepoRoot()
 			if err != nil {
@@ -66,7 +69,7 @@ loopback address until SIGINT or SIGTERM. Drive it with
 					Addr: addr, DataDir: data, Bucket: bucket, IdleTimeout: idle, RIEPath: rie,
 					Progress: stderr, Verbose: progress.IsTerminal(stderr), Log: log,
 				},
-				RepoRoot: root, WaitTimeout: wait, SingleStack: singleStack, Progress: stderr, Log: log,
+				RepoRoot: root, WaitTimeout: wait, SingleStack: singleStack, GCInterval: gcEvery, Progress: stderr, Log: log,
 			})
 			if err != nil {
 				return err
@@ -85,6 +88,7 @@ loopback address until SIGINT or SIGTERM. Drive it with
 	cmd.Flags().StringVar(&bucket, "bucket", sb.DefaultBucket, "artifact bucket in the S3 stand-in")
 	cmd.Flags().DurationVar(&idle, "idle-timeout", 5*time.Minute, "stop a function's emulator after it has been idle this long")
 	cmd.Flags().DurationVar(&wait, "wait-timeout", 2*time.Minute, "how long a preview may take to serve its PR head before it is marked failed")
+	cmd.Flags().DurationVar(&gcEvery, "gc-interval", 10*time.Minute, "run a gc pass (closed PRs, expired on-demand environments) this often, as gc.yml's schedule does; 0: never (previewctl sandbox gc still does)")
 	cmd.Flags().BoolVar(&singleStack, "single-stack", false, "one-stack environments: the service stack alone, no data stack (the manager's data_stack = false)")
 	return cmd
 }

@@ -188,7 +188,8 @@ func (p *Platform) mountAPI() {
 		pr, err := p.ClosePR(r.Context(), n)
 		reply(w, pr, err)
 	}))
-	p.mountOnDemand() // GET/POST /api/ondemand, POST /api/ondemand/{name}/extend, DELETE /api/ondemand/{name} (ondemand.go)
+	p.mountOnDemand()          // GET/POST /api/ondemand, POST /api/ondemand/{name}/extend, DELETE /api/ondemand/{name} (ondemand.go)
+	MountGC(p.SB.Handle, p.GC) // POST /api/gc (gc.go)
 }
 
 func number(w http.ResponseWriter, r *http.Request) (int, bool) {

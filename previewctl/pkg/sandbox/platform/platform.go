@@ -86,6 +86,10 @@ type Config struct {
 	// providers; empty looks in PATH, then in RepoRoot/bin.
 	TofuPath     string
 	ProvidersDir string
+	// GCInterval is how often Serve runs a gc pass (gc.go), as gc.yml's
+	// schedule does in production; 0 runs none (`previewctl sandbox gc`
+	// still does).
+	GCInterval time.Duration
 	// Progress receives start-up lines (nil discards).
 	Progress io.Writer
 	Log      *slog.Logger
@@ -100,15 +104,19 @@ type Platform struct {
 	ci     *ci.CI
 	// gh and s3 are the clients the CI steps and the on-demand endpoints
 	// reach the sandbox's GitHub API and bucket with.
-	gh     *github.Client
-	s3     *s3.Client
-	stop   []func()
-	wg     sync.WaitGroup
+	gh   *github.Client
+	s3   *s3.Client
+	stop []func()
+	wg   sync.WaitGroup
+	// life ends when the control plane stops (cancel).
+	life   context.Context
 	cancel context.CancelFunc
 	ready  chan struct{}
 	began  time.Time
 	// halt stops the control plane once, from Serve or Close.
 	halt sync.Once
+	// gcMu makes gc passes take turns.
+	gcMu sync.Mutex
 }
 
 // Open starts everything but the listener's serving loop (Serve).
@@ -150,7 +158,7 @@ func Open(ctx context.Context, cfg Config) (_ *Platform, err error) {
 	// The platform's goroutines live until Close, not until the caller's
 	// start-up context ends.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p := &Platform{cfg: cfg, cancel: cancel, ready: make(chan struct{})}
+	p := &Platform{cfg: cfg, life: runCtx, cancel: cancel, ready: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -280,6 +288,13 @@ func (p *Platform) Serve(ctx context.Context) error {
 		}
 		fmt.Fprintf(p.cfg.Progress, "sandbox: ready in %d ms: dashboard and API at %s\n",
 			time.Since(p.began).Milliseconds(), p.SB.URL())
+		if iv := p.cfg.GCInterval; iv > 0 && ctx.Err() == nil {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.gcLoop(p.life, iv)
+			}()
+		}
 	}()
 	select {
 	case err := <-errc:
