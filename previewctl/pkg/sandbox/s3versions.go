@@ -101,7 +101,7 @@ func (v *bucketVersioning) drop(ctx context.Context, bucket string) error {
 }
 
 // s3Versioned wraps the S3 stand-in's handler (mounted below /s3).
-func s3Versioned(next http.Handler, vers *bucketVersioning) http.Handler {
+func s3Versioned(next http.Handler, vers *bucketVersioning, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		var q url.Values
@@ -109,7 +109,7 @@ func s3Versioned(next http.Handler, vers *bucketVersioning) http.Handler {
 			q = r.URL.Query()
 		}
 		if key == "" {
-			serveBucket(w, r, q, bucket, next, vers)
+			serveBucket(w, r, q, bucket, next, vers, log)
 			return
 		}
 		switch r.Method {
@@ -159,7 +159,7 @@ func s3Versioned(next http.Handler, vers *bucketVersioning) http.Handler {
 
 // serveBucket answers the bucket-level requests: GET and PUT ?versioning
 // here, a deleted bucket's status forgotten, the rest by the backend.
-func serveBucket(w http.ResponseWriter, r *http.Request, q url.Values, bucket string, next http.Handler, vers *bucketVersioning) {
+func serveBucket(w http.ResponseWriter, r *http.Request, q url.Values, bucket string, next http.Handler, vers *bucketVersioning, log *slog.Logger) {
 	if _, ok := q["versioning"]; !ok || bucket == "" {
 		if r.Method != http.MethodDelete || bucket == "" {
 			next.ServeHTTP(w, r)
@@ -171,7 +171,7 @@ func serveBucket(w http.ResponseWriter, r *http.Request, q url.Values, bucket st
 			if err := vers.drop(r.Context(), bucket); err != nil {
 				// The bucket is gone; a stale status only matters if
 				// the name is created again.
-				slog.Default().Warn("S3 stand-in: forget versioning of a deleted bucket", "bucket", bucket, "err", err)
+				log.Warn("S3 stand-in: forget versioning of a deleted bucket", "bucket", bucket, "err", err)
 			}
 		}
 		return

@@ -196,7 +196,7 @@ func Open(ctx context.Context, cfg Config) (_ *Sandbox, err error) {
 	step(fmt.Sprintf("AWS control plane, %d environments restored", managed), t)
 	n += managed
 
-	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s3Versioned(s.s3.Handler(), s.vers)))
+	s.mux.Handle(S3Prefix+"/", http.StripPrefix(S3Prefix, s3Versioned(s.s3.Handler(), s.vers, log)))
 	s.mountAPI()
 
 	t = time.Now()

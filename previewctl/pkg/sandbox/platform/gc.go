@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 
@@ -131,7 +131,7 @@ func gcOptions(req GCRequest, clock time.Time) (gc.Options, error) {
 }
 
 func gcEnv(e envfile.Environment, reason string) GCEnv {
-	return GCEnv{ID: e.ID, Key: e.Key(), Name: e.Name, File: filepath.ToSlash(filepath.Join("manager", e.Service, "environments", envfile.FileName(e))),
+	return GCEnv{ID: e.ID, Key: e.Key(), Name: e.Name, File: path.Join("manager", e.Service, "environments", envfile.FileName(e)),
 		Reason: reason, ExpiresAt: e.ExpiresAt}
 }
 

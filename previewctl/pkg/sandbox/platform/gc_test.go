@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,17 +155,7 @@ func gcFiles(envs []GCEnv) string {
 	return strings.Join(sorted(out...), ",")
 }
 
-func sorted(s ...string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-}
+func sorted(s ...string) []string { return slices.Sorted(slices.Values(s)) }
 
 // TestGCAPI: POST /api/gc answers the report with the pass's status: 200,
 // 409 when the guard stopped it, 500 when it had errors; bad input is a

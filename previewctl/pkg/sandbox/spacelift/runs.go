@@ -319,6 +319,8 @@ type runLog struct {
 	mu    sync.Mutex
 	buf   []string
 	last  time.Time
+	// flushMu orders the batches' writes.
+	flushMu sync.Mutex
 }
 
 func newRunLog(ctx context.Context, e *Engine, runID string) *runLog {
@@ -341,6 +343,11 @@ func (l *runLog) printf(format string, args ...any) {
 }
 
 func (l *runLog) flush() {
+	// Several writers flush (a command's stdout and stderr, the apply and
+	// the show beside it): one at a time, so batches reach the store in
+	// the order they were taken.
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	l.mu.Lock()
 	lines := l.buf
 	l.buf = nil
