@@ -272,7 +272,14 @@ func apiErr(status int, code, format string, a ...any) *awsError {
 func (s *Sandbox) writeAWSError(w http.ResponseWriter, r *http.Request, err error, internal string) {
 	var ae *awsError
 	if !errors.As(err, &ae) {
-		s.log.Error("aws control plane", "method", r.Method, "path", r.URL.Path, "err", err)
+		if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+			// The caller went away mid-request (a tofu stopped with its
+			// run, or the sandbox shutting down under it): nobody reads
+			// this answer, and the control plane did nothing wrong.
+			s.log.Info("aws control plane: request abandoned by its caller", "method", r.Method, "path", r.URL.Path, "err", err)
+		} else {
+			s.log.Error("aws control plane", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		ae = &awsError{status: http.StatusInternalServerError, code: internal, msg: err.Error()}
 	}
 	w.Header().Set("X-Amzn-Errortype", ae.code)

@@ -50,11 +50,7 @@ func TestGCOnGitHost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := envfile.Render(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := path.Join("manager", DefaultService, "environments", envfile.FileName(e))
+		f, b := rendered(t, e)
 		files[f] = b
 		if title == "closed one" {
 			closedFile = f
@@ -130,6 +126,16 @@ func TestGCOnGitHost(t *testing.T) {
 	if _, err := p.GC(ctx, GCRequest{Now: "tomorrow"}); err == nil || !strings.Contains(err.Error(), "now") {
 		t.Fatalf("now tomorrow: %v", err)
 	}
+}
+
+// rendered is e's file: its path in the repository and its contents.
+func rendered(t *testing.T, e envfile.Environment) (string, []byte) {
+	t.Helper()
+	b, err := envfile.Render(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path.Join("manager", e.Service, "environments", envfile.FileName(e)), b
 }
 
 func odFile(t *testing.T, p *Platform, name string) string {
@@ -226,11 +232,7 @@ func TestGCLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := envfile.Render(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := path.Join("manager", DefaultService, "environments", envfile.FileName(e))
+	f, b := rendered(t, e)
 	if _, err := p.Git.CommitFiles(ctx, DefaultOwner, DefaultRepo, DefaultBranch, "", map[string][]byte{f: b}, "a stale on-demand environment"); err != nil {
 		t.Fatal(err)
 	}
