@@ -412,30 +412,26 @@ func (a *projectionAnalysis) isIteration(k *ast.Term) bool {
 // markOrdered records that the order or multiplicity of the elements at
 // path may be observed.
 func (a *projectionAnalysis) markOrdered(path []string) {
-	n := a.root
-	for _, k := range path {
-		if n.whole {
-			return
-		}
-		if n.children == nil {
-			n.children = map[string]*projection{}
-		}
-		c, ok := n.children[k]
-		if !ok {
-			c = &projection{}
-			n.children[k] = c
-		}
-		n = c
+	if n := a.node(path); n != nil {
+		n.ordered = true
 	}
-	n.ordered = true
 }
 
 // need marks path as read; whole means everything below it is read too.
 func (a *projectionAnalysis) need(path []string, whole bool) {
+	if n := a.node(path); n != nil && whole {
+		n.whole = true
+		n.children = nil
+	}
+}
+
+// node is path's node in the projection, made if missing; nil when an
+// ancestor is read whole already (nothing below it needs recording).
+func (a *projectionAnalysis) node(path []string) *projection {
 	n := a.root
 	for _, k := range path {
 		if n.whole {
-			return
+			return nil
 		}
 		if n.children == nil {
 			n.children = map[string]*projection{}
@@ -447,10 +443,7 @@ func (a *projectionAnalysis) need(path []string, whole bool) {
 		}
 		n = c
 	}
-	if whole {
-		n.whole = true
-		n.children = nil
-	}
+	return n
 }
 
 // policyProjection compiles policy p the way prepare does and returns the

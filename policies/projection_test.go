@@ -101,16 +101,7 @@ p if q with input.a as 1`, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src := "package x\n\n" + c.body + "\n"
-			m, err := ast.ParseModuleWithOpts("x.rego", src, ast.ParserOptions{RegoVersion: ast.RegoV1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			comp := ast.NewCompiler()
-			if comp.Compile(map[string]*ast.Module{"x.rego": m}); comp.Failed() {
-				t.Fatal(comp.Errors)
-			}
-			if got := inputProjection(comp.Modules["x.rego"]).unorderedPaths(); got != c.want {
+			if got := inputProjection(compiled(t, c.body)).unorderedPaths(); got != c.want {
 				t.Errorf("unordered arrays of\n%s\n= %q, want %q", c.body, got, c.want)
 			}
 		})
@@ -162,16 +153,7 @@ p if v == 1`, "input.a.b"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src := "package x\n\n" + c.body + "\n"
-			m, err := ast.ParseModuleWithOpts("x.rego", src, ast.ParserOptions{RegoVersion: ast.RegoV1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			comp := ast.NewCompiler()
-			if comp.Compile(map[string]*ast.Module{"x.rego": m}); comp.Failed() {
-				t.Fatal(comp.Errors)
-			}
-			if got := inputProjection(comp.Modules["x.rego"]).String(); got != c.want {
+			if got := inputProjection(compiled(t, c.body)).String(); got != c.want {
 				t.Errorf("projection of\n%s\n= %q, want %q", c.body, got, c.want)
 			}
 		})
@@ -335,4 +317,18 @@ func TestToProjectedValueKeepsOnlyReadPaths(t *testing.T) {
 	if ast.Compare(got, want) != 0 {
 		t.Errorf("projected input\n%v\nwant\n%v", got, want)
 	}
+}
+
+// compiled is a module of body (rules in package x), parsed and compiled.
+func compiled(t *testing.T, body string) *ast.Module {
+	t.Helper()
+	m, err := ast.ParseModuleWithOpts("x.rego", "package x\n\n"+body+"\n", ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp := ast.NewCompiler()
+	if comp.Compile(map[string]*ast.Module{"x.rego": m}); comp.Failed() {
+		t.Fatal(comp.Errors)
+	}
+	return comp.Modules["x.rego"]
 }

@@ -92,19 +92,7 @@ func TestPrint(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := envlist.Print(&out, &errb, tc.json, tc.envs, tc.unread, now, tc.cols...)
-			if out.String() != tc.stdout {
-				t.Errorf("stdout\n%s\nwant\n%s", out.String(), tc.stdout)
-			}
-			if errb.String() != tc.stderr {
-				t.Errorf("stderr %q, want %q", errb.String(), tc.stderr)
-			}
-			gotErr := ""
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if gotErr != tc.err {
-				t.Errorf("error %q, want %q", gotErr, tc.err)
-			}
+			checkPrinted(t, out.String(), errb.String(), err, tc.stdout, tc.stderr, tc.err)
 			if want := map[bool]int{false: 0, true: 1}[tc.err != ""]; cmdutil.ExitCode(err) != want {
 				t.Errorf("exit %d, want %d", cmdutil.ExitCode(err), want)
 			}
@@ -249,19 +237,7 @@ func TestPrintStacks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := envlist.PrintStacks(&out, &errb, tc.json, tc.envs, tc.unread, now, lsCols...)
-			if out.String() != tc.stdout {
-				t.Errorf("stdout\n%s\nwant\n%s", out.String(), tc.stdout)
-			}
-			if errb.String() != tc.stderr {
-				t.Errorf("stderr %q, want %q", errb.String(), tc.stderr)
-			}
-			gotErr := ""
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if gotErr != tc.err {
-				t.Errorf("error %q, want %q", gotErr, tc.err)
-			}
+			checkPrinted(t, out.String(), errb.String(), err, tc.stdout, tc.stderr, tc.err)
 		})
 	}
 }
@@ -283,5 +259,24 @@ func TestStacksCell(t *testing.T) {
 		if got := envlist.StacksCell(tc.stacks); got != tc.want {
 			t.Errorf("StacksCell(%v) = %q, want %q", tc.stacks, got, tc.want)
 		}
+	}
+}
+
+// checkPrinted compares what a print call wrote and returned with what a
+// case wants (wantErr "" is no error).
+func checkPrinted(t *testing.T, stdout, stderr string, err error, wantOut, wantErrOut, wantErr string) {
+	t.Helper()
+	if stdout != wantOut {
+		t.Errorf("stdout\n%s\nwant\n%s", stdout, wantOut)
+	}
+	if stderr != wantErrOut {
+		t.Errorf("stderr %q, want %q", stderr, wantErrOut)
+	}
+	gotErr := ""
+	if err != nil {
+		gotErr = err.Error()
+	}
+	if gotErr != wantErr {
+		t.Errorf("error %q, want %q", gotErr, wantErr)
 	}
 }

@@ -186,7 +186,8 @@ func (e *Engine) runTofu(ctx context.Context, r Run, s Stack, rl *runLog) (strin
 	if destroy {
 		plan = append(plan, "-destroy")
 	}
-	hasChanges, err := tofurun.PlanHasChanges(runErr(t.Run(ctx, false, plan...)))
+	_, err = t.Run(ctx, false, plan...)
+	hasChanges, err := tofurun.PlanHasChanges(err)
 	if err != nil {
 		logf("error: %v", err)
 		if s.ID == e.cfg.Manager {
@@ -367,6 +368,3 @@ func (e *Engine) runEnv(s Stack, token, home string) []string {
 	return tofurun.Env(tofurun.RunEnv{CLIConfig: e.cliConfig, Home: home, APIURL: e.cfg.APIURL, StackID: s.ID,
 		Token: token, Shared: e.cfg.RunEnv, Stack: s.Env})
 }
-
-// runErr drops a command's output, keeping its error.
-func runErr(_ []byte, err error) error { return err }
